@@ -1,0 +1,1 @@
+"""flasksess: a command-line tool for Flask secret keys and session cookies."""
