@@ -11,12 +11,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from flasksess_cli import keys
-from flasksess_cli.errors import ExitCode, FlasksessError
+from flasksess_cli import choices, keys
+from flasksess_cli.errors import BadInput, ExitCode, FlasksessError
+
+if TYPE_CHECKING:
+    from flasksess_cli.cookies import Scheme
+    from flasksess_cli.flaskapp import AppSettings
 
 
 class FlasksessGroup(click.Group):
@@ -136,6 +140,290 @@ def genkey(
         keys.write_private_file(out, "".join(k.key + "\n" for k in generated).encode(), force=force)
     many = ctx.get_parameter_source("count") is click.core.ParameterSource.COMMANDLINE
     render.generated_keys(generated, as_json=as_json, as_list=many, path=str(out) if out else None)
+
+
+# --- options shared by the cookie commands -------------------------------------------------------
+
+
+def read_input(source: str, what: str) -> str:
+    """An argument's text: itself, ``-`` for stdin, or ``@FILE``; at most MAX_INPUT_BYTES, UTF-8."""
+    data: bytes
+    if source == "-":
+        data = sys.stdin.buffer.read(choices.MAX_INPUT_BYTES + 1)
+    elif source.startswith("@"):
+        try:
+            with open(source[1:], "rb") as handle:
+                data = handle.read(choices.MAX_INPUT_BYTES + 1)
+        except OSError as exc:
+            raise BadInput(f"cannot read {source[1:]!r}: {exc.strerror or 'unreadable'}") from None
+    else:
+        return source
+    if len(data) > choices.MAX_INPUT_BYTES:
+        raise BadInput(f"the {what} is larger than {choices.MAX_INPUT_BYTES} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"the {what} is not UTF-8 text") from None
+
+
+def cookie_argument(f: Any) -> Any:
+    f = click.option(
+        "--cookie-name",
+        metavar="NAME",
+        help=f"Which cookie to take from a Cookie: or Set-Cookie: header [default: {choices.DEFAULT_COOKIE_NAME}, or the app's].",
+    )(f)
+    return click.argument("cookie", metavar="COOKIE")(f)
+
+
+def scheme_options(f: Any) -> Any:
+    for decorator in reversed(
+        [
+            click.option(
+                "--app",
+                "app_spec",
+                metavar="MODULE:APP",
+                help="Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app syntax).",
+            ),
+            click.option("--salt", help=f"The session interface's salt [default: {choices.FLASK_SALT}]."),
+            click.option(
+                "--digest", type=click.Choice(tuple(choices.DIGEST_SIZES)), help="HMAC digest [default: sha1]."
+            ),
+            click.option(
+                "--key-derivation",
+                type=click.Choice(choices.KEY_DERIVATIONS),
+                help="itsdangerous key derivation [default: hmac, Flask's].",
+            ),
+            click.option(
+                "--legacy-epoch",
+                is_flag=True,
+                help="Timestamps count from 2011-01-01 (cookies signed by itsdangerous <= 0.24).",
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def key_options(f: Any) -> Any:
+    for decorator in reversed(
+        [
+            click.option(
+                "--secret-key",
+                "-k",
+                envvar="FLASK_SECRET_KEY",
+                show_envvar=True,
+                metavar="KEY",
+                help="The SECRET_KEY: text, b'...' bytes literal, hex:... or base64:... "
+                "Prefer FLASK_SECRET_KEY or --key-file: a key in argv shows in ps and shell history.",
+            ),
+            click.option(
+                "--key-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Read the SECRET_KEY from this file (as genkey --out writes it).",
+            ),
+            click.option(
+                "--fallback",
+                "fallback_specs",
+                multiple=True,
+                metavar="KEY",
+                help="An older key that still verifies (repeatable, oldest first, as SECRET_KEY_FALLBACKS).",
+            ),
+        ]
+    ):
+        f = decorator(f)
+    return f
+
+
+def json_option(f: Any) -> Any:
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document (keys in the README).")(f)
+
+
+def max_size_option(f: Any) -> Any:
+    return click.option(
+        "--max-size",
+        "max_json",
+        type=click.IntRange(min=1),
+        default=choices.DEFAULT_MAX_JSON_BYTES,
+        show_default=True,
+        metavar="BYTES",
+        help="Refuse payloads that inflate to more JSON than this (zip-bomb guard).",
+    )(f)
+
+
+class Signing:
+    """Keys, scheme and cookie settings from the options, with ``--app`` filling what was not given."""
+
+    def __init__(self, ctx: click.Context, *, need_key: bool) -> None:
+        from flasksess_cli.cookies import Scheme
+
+        p = ctx.params
+        app: AppSettings | None = None
+        if p.get("app_spec"):
+            from flasksess_cli.flaskapp import load_app_settings
+
+            app = load_app_settings(p["app_spec"])
+        self.app = app
+        self.key = self._key(ctx, app)
+        if need_key and self.key is None:
+            raise click.UsageError("no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app", ctx=ctx)
+        self.max_age: int = app.max_age if app else choices.DEFAULT_MAX_AGE
+        given = tuple(keys.parse_key(spec) for spec in p.get("fallback_specs") or ())
+        self.fallbacks = given or (app.fallbacks if app else ())
+        base = app.scheme if app else Scheme()
+        self.scheme: Scheme = Scheme(
+            salt=p.get("salt") or base.salt,
+            digest=p.get("digest") or base.digest,
+            key_derivation=p.get("key_derivation") or base.key_derivation,
+        )
+        self.cookie_name: str = p.get("cookie_name") or (app.cookie_name if app else choices.DEFAULT_COOKIE_NAME)
+
+    @property
+    def required_key(self) -> keys.SecretKey:
+        if self.key is None:  # only when constructed with need_key=False
+            raise BadInput("no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app")
+        return self.key
+
+    @staticmethod
+    def _key(ctx: click.Context, app: AppSettings | None) -> keys.SecretKey | None:
+        p = ctx.params
+        from_env = ctx.get_parameter_source("secret_key") is click.core.ParameterSource.ENVIRONMENT
+        if p.get("secret_key") and p.get("key_file") and not from_env:
+            raise click.UsageError("give either --secret-key or --key-file, not both", ctx=ctx)
+        if p.get("key_file"):
+            return keys.read_key_file(p["key_file"])
+        if p.get("secret_key") and not (from_env and app and app.key):
+            return keys.parse_key(p["secret_key"])
+        return app.key if app else None
+
+
+# --- decode, verify, sign ---------------------------------------------------------------------------
+
+
+@cli.command()
+@cookie_argument
+@click.option("--legacy-epoch", is_flag=True, help="Timestamps count from 2011-01-01 (itsdangerous <= 0.24).")
+@max_size_option
+@json_option
+def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: int, as_json: bool) -> None:
+    """Show what is inside a session cookie. No key needed, and nothing is verified.
+
+    COOKIE is the value, name=value, a Cookie: or Set-Cookie: header (or several header
+    lines), or - to read stdin.
+
+    \b
+    Examples:
+      flasksess decode 'eyJ1c2VyX2lkIjo0Mn0.aT8ZWQ.0d2x...'
+      curl -si http://127.0.0.1:5000/login | flasksess decode -
+      flasksess decode --json "$COOKIE" | jq .session
+    """
+    from flasksess_cli import render
+    from flasksess_cli.cookie_input import extract_cookie
+    from flasksess_cli.cookies import decode_cookie
+
+    value = extract_cookie(read_input(cookie, "cookie"), name=cookie_name or choices.DEFAULT_COOKIE_NAME)
+    render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
+
+
+@cli.command()
+@cookie_argument
+@key_options
+@scheme_options
+@click.option(
+    "--max-age",
+    type=click.IntRange(min=0),
+    metavar="SECONDS",
+    help="Reject cookies older than this [default: 2678400, Flask's 31 days, or the app's lifetime].",
+)
+@click.option("--no-max-age", is_flag=True, help="Do not check the age.")
+@max_size_option
+@json_option
+@click.pass_context
+def verify(
+    ctx: click.Context, /, cookie: str, max_age: int | None, no_max_age: bool, max_json: int, as_json: bool, **_: Any
+) -> None:
+    """Check that a session cookie was signed with your key (or a fallback), and is not expired.
+
+    Exit 0 only when Flask would load the cookie as a session; 1 when not (bad signature,
+    expired, future-dated, or signed but unloadable); 3 when the input is not a cookie.
+
+    \b
+    Examples:
+      FLASK_SECRET_KEY=... flasksess verify "$COOKIE"
+      flasksess verify --key-file instance/secret.key --fallback 'old-key' "$COOKIE"
+      flasksess verify --app myapp:app --json "$COOKIE"
+    """
+    from flasksess_cli import render
+    from flasksess_cli.cookie_input import extract_cookie
+    from flasksess_cli.cookies import verify_cookie
+
+    signing = Signing(ctx, need_key=True)
+    value = extract_cookie(read_input(cookie, "cookie"), name=signing.cookie_name)
+    limit = None if no_max_age else (max_age if max_age is not None else signing.max_age)
+    result = verify_cookie(
+        value, key=signing.required_key, fallbacks=signing.fallbacks, scheme=signing.scheme, max_age=limit,
+        legacy_epoch=ctx.params["legacy_epoch"], max_json=max_json,
+    )  # fmt: skip
+    render.verification(result, as_json=as_json)
+    ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
+
+
+@cli.command()
+@click.argument("session_text", metavar="[SESSION]", default="-")
+@click.option(
+    "--tagged", is_flag=True, help="SESSION is Flask's tagged JSON (decode's \"payload\"), not the typed form."
+)
+@click.option(
+    "--python",
+    "python_literal",
+    metavar="LITERAL",
+    help="The session as a Python literal with tuples and bytes (or @FILE, or -); read safely, never eval'd.",
+)
+@key_options
+@scheme_options
+@click.option(
+    "--timestamp",
+    type=click.IntRange(min=0, max=2**63),
+    metavar="UNIX",
+    help="Sign at this time (reproducible output).",
+)
+@click.option("--no-sort-keys", is_flag=True, help="Keep the session's key order, as Quart writes it.")
+@json_option
+@click.pass_context
+def sign(
+    ctx: click.Context,
+    /, session_text: str, tagged: bool, python_literal: str | None, timestamp: int | None,
+    no_sort_keys: bool, as_json: bool, **_: Any,
+) -> None:  # fmt: skip
+    """Sign a session into a cookie that Flask accepts.
+
+    SESSION is JSON in the typed form that decode --json prints as "session" (so the two
+    round-trip), @FILE, or - / nothing for stdin. The current key signs; fallbacks never do.
+
+    \b
+    Examples:
+      flasksess sign -k "$KEY" '{"user_id": 42}'
+      flasksess sign --python "{'cart': (1, 2), 'token': b'\\x00'}" --key-file secret.key
+      flasksess decode --json "$C" | jq .session | flasksess sign --timestamp 1700000000 -
+      curl -b "session=$(flasksess sign '{"user_id": 1}')" http://127.0.0.1:5000/
+    """
+    from flasksess_cli import render
+    from flasksess_cli.cookies import sign_session
+    from flasksess_cli.session_json import session_from_text
+
+    if python_literal is not None and session_text != "-":
+        raise click.UsageError("give the session either as SESSION or with --python, not both", ctx=ctx)
+    if python_literal is None and session_text == "-" and sys.stdin.isatty():
+        raise click.UsageError("give the SESSION to sign (JSON, @FILE, or pipe it in)", ctx=ctx)
+    form = "python" if python_literal is not None else ("tagged" if tagged else "typed")
+    session = session_from_text(read_input(python_literal or session_text, "session"), form)
+    signing = Signing(ctx, need_key=True)
+    app = signing.app
+    signed = sign_session(
+        session, key=signing.required_key, scheme=signing.scheme, timestamp=timestamp,
+        legacy_epoch=ctx.params["legacy_epoch"], sort_keys=not no_sort_keys and (app.sort_keys if app else True),
+        ensure_ascii=app.ensure_ascii if app else True,
+    )  # fmt: skip
+    render.signed(signed, as_json=as_json)
 
 
 def main() -> None:
