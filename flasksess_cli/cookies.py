@@ -307,6 +307,9 @@ def verify_cookie(
             return Verification(cookie, "expired", matched, age, max_age)
         if age < 0 and not legacy_epoch:  # itsdangerous >= 2.0 refuses the future; 0.24 did not
             return Verification(cookie, "future-timestamp", matched, age, max_age)
+    if cookie.legacy_tags:
+        error = "Flask >= 1.0 cannot load this payload (Flask < 1.0 wrote its ' di' key verbatim)"
+        cookie = _replace(cookie, payload_error=error)
     if cookie.payload_error:
         return Verification(cookie, "malformed-payload", matched, age, max_age)
     return Verification(cookie, "valid", matched, age, max_age)

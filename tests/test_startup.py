@@ -9,6 +9,7 @@ import sys
 import pytest
 
 HEAVY = ("flask", "werkzeug", "rich")
+COOKIE = "eyJhIjoxLCJiIjoidHdvIn0.awGaIQ.Ai2VioprGol0vRuQsI30udSIoPc"
 
 PROBE = """
 import json, sys
@@ -59,6 +60,23 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
 )
 def test_light_commands_do_not_import_flask_werkzeug_or_rich(args: list[str]) -> None:
     assert loaded_heavy_modules(*args) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["decode", "--json", COOKIE],
+        ["verify", "--json", "-k", "new-key-2025", "--no-max-age", COOKIE],
+        ["sign", "--json", "-k", "k", '{"a": 1}'],
+        ["decode", COOKIE],
+        ["verify", "-k", "new-key-2025", COOKIE],
+    ],
+)
+def test_cookie_commands_do_not_import_flask_or_werkzeug(args: list[str]) -> None:
+    heavy = loaded_heavy_modules(*args)
+    assert not [m for m in heavy if m.split(".")[0] in {"flask", "werkzeug"}]
+    if "--json" in args:
+        assert heavy == []
 
 
 def test_python_dash_m_behaves_like_the_console_script() -> None:
