@@ -177,7 +177,7 @@ def decoded(cookie: DecodedCookie, *, as_json: bool) -> None:
     console.print(_grid(_cookie_rows(cookie)))
 
 
-def _cookie_rows(cookie: DecodedCookie, *, now: float | None = None) -> list[tuple[str, Any]]:
+def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[str, Any]]:
     import time
 
     from rich.highlighter import ReprHighlighter
@@ -212,12 +212,13 @@ def _cookie_rows(cookie: DecodedCookie, *, now: float | None = None) -> list[tup
     rows.append(("cookie", f"{len(cookie.value)} characters"))
     issued = cookie.issued_at
     if issued is not None:
-        age = (time.time() if now is None else now) - issued.timestamp()
+        age = time.time() - issued.timestamp()
         when = f"{duration(age)} ago" if age >= 0 else f"{duration(age)} in the future"
         rows.append(
             ("signed", f"{utc(issued)} ({when})" + (", timestamp counted from 2011" if cookie.legacy_epoch else ""))
         )
-        rows.append(("lifetime", _lifetime(age)))
+        if lifetime:  # verify's verdict line speaks for the max-age it checked
+            rows.append(("lifetime", _lifetime(age)))
     if cookie.legacy_epoch_suspected and cookie.timestamp is not None:
         from flasksess_cli.cookies import LEGACY_EPOCH
 
@@ -301,7 +302,7 @@ def verification(result: Verification, *, as_json: bool) -> None:
     label, style = _VERDICTS[result.reason]
     console = _console()
     console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
-    console.print(_grid(_cookie_rows(result.cookie)))
+    console.print(_grid(_cookie_rows(result.cookie, lifetime=False)))
 
 
 def signed(cookie: SignedCookie, *, as_json: bool) -> None:
