@@ -52,7 +52,13 @@ BASELINES = {
 }
 
 
+TAB = {"_FLASKSESS_COMPLETE": "bash_complete", "COMP_WORDS": "flasksess verify --dig", "COMP_CWORD": "2"}
+CASES.insert(2, ("TAB: flasksess verify --dig<TAB>", [*FLASKSESS, "__tab__"], "", "click", 1.2))
+
+
 def run_once(argv: list[str], stdin: str, env: dict[str, str]) -> float:
+    if argv[-1] == "__tab__":  # a completion round trip, as bash runs it
+        argv, env = argv[:-1], env | TAB
     start = time.perf_counter()
     subprocess.run(argv, input=stdin, text=True, capture_output=True, env=env, check=False)
     return time.perf_counter() - start

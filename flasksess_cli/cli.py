@@ -71,8 +71,13 @@ def _terminal_width() -> int:
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "terminal_width": min(_terminal_width(), 100)}
 
+#: The "Environment:" line of each command's help.
+ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), NO_COLOR (no colour)."
+ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
+ENV_NONE = "Environment: none read."
 
-@click.group(cls=FlasksessGroup, context_settings=CONTEXT_SETTINGS)
+
+@click.group(cls=FlasksessGroup, context_settings=CONTEXT_SETTINGS, epilog=ENV_KEY)
 @click.version_option(package_name="flasksess", prog_name="flasksess")
 def cli() -> None:
     """Flask secret keys and session cookies: generate, decode, verify, sign, size-check, audit.
@@ -91,7 +96,7 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
     return value
 
 
-@cli.command()
+@cli.command(epilog=ENV_NONE)
 @click.option(
     "--bytes",
     "n_bytes",
@@ -164,6 +169,25 @@ def read_input(source: str, what: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInput(f"the {what} is not UTF-8 text") from None
+
+
+def complete_at_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """TAB completion for ``@FILE`` values: list the directory being typed, nothing else."""
+    from click.shell_completion import CompletionItem
+
+    if not incomplete.startswith("@"):
+        return []
+    directory, _, prefix = incomplete[1:].rpartition("/")
+    try:
+        names = sorted(os.listdir(directory or "."))
+    except OSError:
+        return []
+    items = []
+    for name in names:
+        if name.startswith(prefix) and (prefix.startswith(".") or not name.startswith(".")):
+            path = f"{directory}/{name}" if directory else name
+            items.append(CompletionItem("@" + path + ("/" if os.path.isdir(path) else "")))
+    return items
 
 
 def cookie_argument(f: Any) -> Any:
@@ -299,7 +323,7 @@ class Signing:
 # --- decode, verify, sign ---------------------------------------------------------------------------
 
 
-@cli.command()
+@cli.command(epilog=ENV_COLOUR)
 @cookie_argument
 @click.option("--legacy-epoch", is_flag=True, help="Timestamps count from 2011-01-01 (itsdangerous <= 0.24).")
 @max_size_option
@@ -324,7 +348,7 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
     render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
 
 
-@cli.command()
+@cli.command(epilog=ENV_KEY)
 @cookie_argument
 @key_options
 @scheme_options
@@ -367,8 +391,8 @@ def verify(
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 
-@cli.command()
-@click.argument("session_text", metavar="[SESSION]", default="-")
+@cli.command(epilog=ENV_KEY)
+@click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
 @click.option(
     "--tagged", is_flag=True, help="SESSION is Flask's tagged JSON (decode's \"payload\"), not the typed form."
 )
@@ -376,6 +400,7 @@ def verify(
     "--python",
     "python_literal",
     metavar="LITERAL",
+    shell_complete=complete_at_file,
     help="The session as a Python literal with tuples and bytes (or @FILE, or -); read safely, never eval'd.",
 )
 @key_options
@@ -424,6 +449,32 @@ def sign(
         ensure_ascii=app.ensure_ascii if app else True,
     )  # fmt: skip
     render.signed(signed, as_json=as_json)
+
+
+@cli.command(epilog=ENV_NONE)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the TAB-completion script for SHELL (the same as completions/).
+
+    \b
+    Examples:
+      flasksess completion bash > ~/.local/share/bash-completion/completions/flasksess
+      flasksess completion zsh > "${fpath[1]}/_flasksess"
+      flasksess completion fish > ~/.config/fish/completions/flasksess.fish
+    """
+    from flasksess_cli import render
+
+    render.emit_value(completion_script(shell))
+
+
+def completion_script(shell: str) -> str:
+    """click's own completion script for this application."""
+    from click.shell_completion import get_completion_class
+
+    shell_class = get_completion_class(shell)
+    if shell_class is None:
+        raise BadInput(f"no completion for the shell {shell!r}")
+    return shell_class(cli, {}, "flasksess", "_FLASKSESS_COMPLETE").source()
 
 
 def main() -> None:
