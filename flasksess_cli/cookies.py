@@ -268,6 +268,25 @@ def _replace(cookie: DecodedCookie, **changes: Any) -> DecodedCookie:
 # --- verifying -------------------------------------------------------------------------------------
 
 
+def matching_key(
+    value: str, *, key: SecretKey, fallbacks: tuple[SecretKey, ...] = (), scheme: Scheme = Scheme()
+) -> str | None:
+    """Which key signed ``value``: "current", "fallback-N", or None. Checks the MAC only, reads nothing else.
+
+    Keys are tried newest first (the current key, then the fallbacks from the
+    newest), each compared in constant time by itsdangerous. A Flask-Session id
+    (``<id>.<signature>``) is checked with Flask-Session's salt unless another is given.
+    """
+    if "." not in value:
+        return None
+    signed, signature = value.rsplit(".", 1)
+    salt = FLASK_SESSION_SALT if "." not in signed and scheme.salt == FLASK_SALT else None
+    candidates = [("current", key)] + [(f"fallback-{n}", k) for n, k in reversed(list(enumerate(fallbacks, 1)))]
+    return next(
+        (name for name, k in candidates if scheme.signer(k, salt=salt).verify_signature(signed, signature)), None
+    )
+
+
 def verify_cookie(
     value: str,
     *,
@@ -285,13 +304,8 @@ def verify_cookie(
     then the timestamp, then the age, then the payload. ``fallbacks`` are oldest
     first, as in ``SECRET_KEY_FALLBACKS``.
     """
+    matched = matching_key(value, key=key, fallbacks=fallbacks, scheme=scheme)
     cookie = decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json, now=now, keep_errors=True)
-    signed, signature = value.rsplit(".", 1)
-    salt = FLASK_SESSION_SALT if cookie.kind == "session-id" and scheme.salt == FLASK_SALT else None
-    candidates = [("current", key)] + [(f"fallback-{n}", k) for n, k in reversed(list(enumerate(fallbacks, 1)))]
-    matched = next(
-        (name for name, k in candidates if scheme.signer(k, salt=salt).verify_signature(signed, signature)), None
-    )
     if matched is None:
         if cookie.timestamp_error or cookie.payload_error:
             raise BadInput(cookie.timestamp_error or cookie.payload_error or "")
