@@ -287,7 +287,7 @@ class Signing:
 
             app = load_app_settings(p["app_spec"])
         self.app = app
-        self.key = self._key(ctx, app)
+        self.key = resolve_key(ctx, app)
         if need_key and self.key is None:
             raise click.UsageError("no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app", ctx=ctx)
         self.max_age: int = app.max_age if app else choices.DEFAULT_MAX_AGE
@@ -307,17 +307,18 @@ class Signing:
             raise BadInput("no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app")
         return self.key
 
-    @staticmethod
-    def _key(ctx: click.Context, app: AppSettings | None) -> keys.SecretKey | None:
-        p = ctx.params
-        from_env = ctx.get_parameter_source("secret_key") is click.core.ParameterSource.ENVIRONMENT
-        if p.get("secret_key") and p.get("key_file") and not from_env:
-            raise click.UsageError("give either --secret-key or --key-file, not both", ctx=ctx)
-        if p.get("key_file"):
-            return keys.read_key_file(p["key_file"])
-        if p.get("secret_key") and not (from_env and app and app.key):
-            return keys.parse_key(p["secret_key"])
-        return app.key if app else None
+
+def resolve_key(ctx: click.Context, app: AppSettings | None = None) -> keys.SecretKey | None:
+    """The key from --secret-key, --key-file, FLASK_SECRET_KEY or the app; a file or the app beats the environment."""
+    p = ctx.params
+    from_env = ctx.get_parameter_source("secret_key") is click.core.ParameterSource.ENVIRONMENT
+    if p.get("secret_key") and p.get("key_file") and not from_env:
+        raise click.UsageError("give either --secret-key or --key-file, not both", ctx=ctx)
+    if p.get("key_file"):
+        return keys.read_key_file(p["key_file"])
+    if p.get("secret_key") and not (from_env and app and app.key):
+        return keys.parse_key(p["secret_key"])
+    return app.key if app else None
 
 
 # --- decode, verify, sign ---------------------------------------------------------------------------
@@ -449,6 +450,55 @@ def sign(
         ensure_ascii=app.ensure_ascii if app else True,
     )  # fmt: skip
     render.signed(signed, as_json=as_json)
+
+
+@cli.command("serve-demo", epilog=ENV_KEY)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; other than loopback, a warning."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@key_options
+@click.option("--allow-weak-key", is_flag=True, help="Accept a key under 16 bytes or a published example key.")
+@click.option("--behind-proxy", is_flag=True, help="Trust X-Forwarded-* headers from one proxy (Werkzeug's ProxyFix).")
+@click.option("--debug", is_flag=True, help="Flask debug mode and DEBUG logging (no interactive debugger).")
+@click.pass_context
+def serve_demo(
+    ctx: click.Context, /, host: str, port: int, allow_weak_key: bool, behind_proxy: bool, debug: bool, **_: Any
+) -> None:
+    """Run Flask's classic login demo for real, with a live cookie inspector.
+
+    Log in, log out, see the flash messages, and watch the session cookie on every page:
+    decoded, dated and size-checked. "Grow the session" pushes the cookie past 4096 bytes
+    so you can see the browser keep the old session. Ctrl-C stops the server.
+
+    \b
+    Examples:
+      flasksess serve-demo                       # http://127.0.0.1:5000/, a fresh random key
+      flasksess serve-demo --port 0              # any free port
+      flasksess serve-demo --key-file secret.key --fallback old-key
+    """
+    from flasksess_cli import render
+    from flasksess_cli.demo import server
+
+    key = resolve_key(ctx)
+    if key is None:
+        key = keys.SecretKey(keys.generate_keys(fmt="hex")[0].key)
+        render.note("No secret key given: using a fresh random one, so sessions end when the server stops.")
+    elif not allow_weak_key:
+        server.refuse_weak_key(key)
+    fallbacks = tuple(keys.parse_key(spec).value for spec in ctx.params["fallback_specs"])
+    if not server.is_loopback(host):
+        render.note(f"Warning: listening on {host}, not loopback: other machines can reach this demo.")
+    running = server.bind(server.demo_app(key.value, fallbacks, behind_proxy=behind_proxy, debug=debug), host, port)
+    render.emit_value(server.url_of(running))
+    server.serve(running)
+    render.note("Stopped.")
 
 
 @cli.command(epilog=ENV_NONE)

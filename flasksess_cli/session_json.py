@@ -292,3 +292,43 @@ def session_from_text(text: str, form: str = "typed") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadInput(f"a session is a JSON object (a dict), not {type(value).__name__}")
     return value
+
+
+# --- a session as Python literals, for people ---------------------------------------------------
+
+
+class _Shown:
+    """Stands in a pretty-printed tree for a value whose repr would be noisy."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _displayable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _displayable(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_displayable(v) for v in value)
+    if isinstance(value, list):
+        return [_displayable(v) for v in value]
+    if isinstance(value, datetime):
+        return _Shown(f"datetime('{iso_utc(value)}')")
+    if isinstance(value, uuid.UUID):
+        return _Shown(f"UUID('{value}')")
+    if isinstance(value, float) and not math.isfinite(value):
+        return _Shown(f"float('{value}')")
+    return value
+
+
+def python_text(session: dict[str, Any], width: int = 88) -> str:
+    """The session as Python literals: tuple, bytes, Markup, UUID and datetime shown as such.
+
+    Every string goes through repr, so control characters come out escaped;
+    the text is still untrusted (escape it for HTML, show it as plain text in a terminal).
+    """
+    import pprint
+
+    return pprint.pformat(_displayable(session), width=width, sort_dicts=False)

@@ -1,0 +1,182 @@
+"""The classic Flask session tutorial, run for real, with a live cookie inspector on every page.
+
+``/`` says who is logged in; ``/login`` stores ``session['username']``; ``/logout``
+pops it; flash messages give feedback. The inspector shows the session cookie the
+browser sent, decoded (the code behind ``flasksess decode``) and size-checked (the
+code behind ``flasksess sizecheck``). ``/grow`` adds data to the session so a person
+can watch the cookie pass 4096 bytes and the browser keep the old session.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from flasksess_cli import session_json, sizes
+from flasksess_cli.cookies import DecodedCookie, decode_cookie
+from flasksess_cli.demo.sessions import MAX_SESSION_JSON, GuardedSessionInterface, signed_value
+from flasksess_cli.errors import BadInput
+
+MAX_USERNAME = 64
+MAX_GROW = 20_000
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def create_app(secret_key: str | bytes, *, fallbacks: tuple[str | bytes, ...] = ()) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key,
+        SECRET_KEY_FALLBACKS=list(fallbacks),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.session_interface = GuardedSessionInterface()
+    app.logger.setLevel("INFO")
+    app.context_processor(lambda: {"csrf_token": csrf_token, "inspector": Inspector.of_request(app)})
+    app.after_request(_security_headers)
+    app.before_request(_check_csrf)
+
+    @app.get("/")
+    def index() -> str:
+        return render_template("index.html", username=session.get("username"))
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        if request.method == "GET":
+            return render_template("login.html")
+        username = request.form.get("username", "").strip()
+        if not username or len(username) > MAX_USERNAME:
+            flash(f"A username is 1 to {MAX_USERNAME} characters.", "error")
+            return render_template("login.html", username=username), 400
+        session["username"] = username
+        app.logger.info("Login: %r from %s", username, request.remote_addr)
+        flash("You were logged in", "success")
+        return redirect(url_for("index"))
+
+    @app.route("/logout", methods=["GET", "POST"])
+    def logout() -> Response:
+        username = session.pop("username", None)
+        if username is not None:
+            app.logger.info("Logout: %r from %s", username, request.remote_addr)
+        flash("You were logged out", "info")
+        return redirect(url_for("index"))
+
+    @app.post("/grow")
+    def grow() -> Response:
+        try:
+            n_bytes = max(1, min(MAX_GROW, int(request.form.get("bytes", "1000"))))
+        except ValueError:
+            n_bytes = 1000
+        # Random text: zlib cannot shrink it, so the cookie really grows by about n_bytes.
+        session["blob"] = session.get("blob", "") + base64.urlsafe_b64encode(os.urandom(n_bytes))[:n_bytes].decode()
+        session["generation"] = session.get("generation", 0) + 1
+        report = sizes.check_cookie(
+            app.config["SESSION_COOKIE_NAME"], signed_value(app, dict(session)), _attributes(app)
+        )
+        return redirect(url_for("index", sent=session["generation"], size=report.name_value_bytes))
+
+    @app.post("/reset")
+    def reset() -> Response:
+        session.pop("blob", None)
+        session["generation"] = session.get("generation", 0) + 1
+        flash("The extra session data was removed", "info")
+        return redirect(url_for("index"))
+
+    return app
+
+
+def csrf_token() -> str:
+    """The form token, kept in the session (created on first use)."""
+    if "csrf_token" not in session:
+        session["csrf_token"] = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    return str(session["csrf_token"])
+
+
+def _check_csrf() -> None:
+    if request.method != "POST":
+        return
+    sent, kept = request.form.get("csrf_token", ""), session.get("csrf_token", "")
+    if not (sent and kept and hmac.compare_digest(str(sent), str(kept))):
+        from flask import current_app
+
+        current_app.logger.warning("CSRF token missing or wrong on POST %s from %s", request.path, request.remote_addr)
+        abort(400, "The form's CSRF token is missing or wrong. Reload the page and try again.")
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _attributes(app: Flask) -> sizes.CookieAttributes:
+    return sizes.CookieAttributes(
+        httponly=app.config["SESSION_COOKIE_HTTPONLY"], samesite=app.config["SESSION_COOKIE_SAMESITE"]
+    )
+
+
+@dataclass(frozen=True)
+class Inspector:
+    """What the inspector panel shows about the session cookie of the current request."""
+
+    name: str
+    raw: str | None
+    decoded: DecodedCookie | None
+    error: str | None
+    size: sizes.CookieReport | None
+    #: After /grow: the generation the last response tried to store, and that cookie's name+value bytes.
+    sent_generation: int | None
+    sent_size: int | None
+    seen_generation: int
+
+    @classmethod
+    def of_request(cls, app: Flask) -> Inspector:
+        name = app.config["SESSION_COOKIE_NAME"]
+        raw = request.cookies.get(name)
+        decoded = error = size = None
+        if raw:
+            size = sizes.check_cookie(name, raw, _attributes(app), app.config["MAX_COOKIE_SIZE"])
+            try:
+                decoded = decode_cookie(raw, max_json=MAX_SESSION_JSON)
+            except BadInput as exc:
+                error = str(exc)
+        return cls(
+            name, raw, decoded, error, size,
+            _int_arg("sent"), _int_arg("size"), int(session.get("generation", 0)),
+        )  # fmt: skip
+
+    @property
+    def session_text(self) -> str:
+        session_data = self.decoded.session if self.decoded else None
+        return session_json.python_text(session_data) if session_data is not None else ""
+
+    @property
+    def dropped(self) -> bool:
+        """The last response set a cookie the browser did not keep: it sent an older session back."""
+        return self.sent_generation is not None and self.seen_generation < self.sent_generation
+
+    @property
+    def browser_limit(self) -> int:
+        return sizes.BROWSER_LIMIT
+
+
+def _int_arg(name: str) -> int | None:
+    try:
+        return int(request.args[name])
+    except (KeyError, ValueError):
+        return None
