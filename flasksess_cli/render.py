@@ -342,13 +342,22 @@ def limits(*, as_json: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="Cookie size limits", show_lines=True, title_justify="left")
-    for column, options in (("limit", {"no_wrap": True}), ("what counts", {}), ("past it", {}), ("source", {})):
-        table.add_column(column, **options)  # type: ignore[arg-type]
+    table = Table(title="Cookie size limits (flasksess sizecheck)", show_lines=True, title_justify="left")
+    table.add_column("limit", no_wrap=True)
+    table.add_column("what it is, and where it is written")
     for row in LIMITS:
-        head = Text.assemble((row.id, "bold"), f"\n{row.limit:,} {row.unit}\n", (row.enforced_by, "dim"))
-        source = row.source + (f"\nmeasured: {row.measured}" if row.measured else "\ndocumented, not measured")
-        table.add_row(head, row.counts, row.on_exceed, source)
+        details = Text()
+        for label, text in (
+            ("enforced by", row.enforced_by),
+            ("counts", row.counts),
+            ("past it", row.on_exceed),
+            ("source", row.source),
+            ("measured", row.measured or "documented, not measured"),
+        ):
+            details.append(f"{label}: ", style="dim")
+            details.append(text + "\n")
+        details.rstrip()
+        table.add_row(Text.assemble((row.id, "bold"), f"\n{row.limit:,} {row.unit}"), details)
     _console().print(table)
 
 
@@ -500,7 +509,9 @@ def _cookie_section(checked: CheckedCookie) -> list[Any]:
     verdict = Text.assemble((_VERDICT_WORDS[r.verdict], _SIZE_STYLES.get(r.verdict, "bold green")), ": ", r.summary)
     parts: list[Any] = [title, table, verdict]
     parts += [
-        Text(f"  {p.message}", style="red" if p.drops_in else "yellow") for p in r.problems if p.drops_in != r.summary
+        Text(f"  {p.message}", style="red" if p.drops_in else "yellow")
+        for p in r.problems
+        if p.message not in r.summary
     ]
     if checked.session is not None:
         parts.append(_session_section(checked.session))
@@ -556,18 +567,21 @@ def _request_section(request: RequestReport, server: str | None) -> list[Any]:
     where = f" ({plain(request.url)})" if request.url else ""
     seen = f", seen {request.seen} times" if request.seen > 1 else ""
     title = Text.assemble(
-        ("Cookie request header", "bold"), f": {request.header_bytes:,} bytes, {request.cookies} cookies{where}{seen}"
+        ("Cookie request header", "bold"),
+        f": {request.header_bytes:,} bytes, {request.cookies} cookie{'s' if request.cookies != 1 else ''}{where}{seen}",
     )
     table = _size_table()
     for check in request.servers:
         if server is not None and check.server.id != server:
             continue
         table.add_row(
-            f"{check.server.enforced_by}" + (" (+ other headers)" if check.server.shared else ""), f"{check.size:,}",
+            check.server.id + ("*" if check.server.shared else ""), f"{check.size:,}",
             f"{check.server.limit:,}", f"{check.headroom:,}", _bar(check.size, check.server.limit),
             Text(check.verdict, style=_SIZE_STYLES.get(check.verdict, "green")),
         )  # fmt: skip
-    return [title, table]
+    shown = [c.server for c in request.servers if server is None or c.server.id == server]
+    notes = [Text("* the limit also covers the request line and the other headers", style="dim")]
+    return [title, table, *(notes if any(row.shared for row in shown) else [])]
 
 
 def sizecheck(result: SizeCheck, *, as_json: bool) -> None:

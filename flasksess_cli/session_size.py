@@ -40,7 +40,8 @@ class CookieSettings:
     httponly: bool = True
     samesite: str | None = None
     partitioned: bool = False
-    #: Treat the session as permanent (Expires is sent); a session holding ``_permanent`` is permanent anyway.
+    #: ``session.permanent = True``: ``_permanent`` joins the session and Expires the header. A session
+    #: that already holds ``_permanent`` is permanent anyway.
     permanent: bool = False
     lifetime: int = DEFAULT_MAX_AGE
     max_cookie_size: int = sizes.DEFAULT_MAX_COOKIE_SIZE
@@ -178,7 +179,13 @@ def _holds(value: Any) -> str:
 
 
 def check_session(session: dict[str, Any], settings: CookieSettings = CookieSettings()) -> sizes.CheckedCookie:
-    """The cookie Flask would send for this session with these settings, checked and priced."""
+    """The cookie Flask would send for this session with these settings, checked and priced.
+
+    With ``settings.permanent`` the session is made permanent as ``session.permanent = True``
+    does: a ``"_permanent": true`` key in the payload, and an Expires attribute.
+    """
+    if settings.permanent:
+        session = {**session, "_permanent": True}
     size = price_session(session, settings)
     signed = session_cookie(session, settings)
     report = sizes.check_cookie(

@@ -28,6 +28,7 @@ MAX_HAR_BYTES = 128 << 20
 
 _HEADER = re.compile(r"(set-cookie|cookie)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
 _TOKEN = re.compile(r"[!#$%&'*+\-^_`|~0-9A-Za-z]+")
+_ATTRIBUTES = {"domain", "path", "expires", "max-age", "secure", "httponly", "samesite", "partitioned", "priority"}
 
 
 def from_session(session: dict[str, Any], settings: CookieSettings, *, server: str | None = None) -> sizes.SizeCheck:
@@ -53,11 +54,20 @@ def from_text(text: str, settings: CookieSettings, *, server: str | None = None)
     if not headers:
         if len(lines) > 1:
             raise BadInput("the input has several lines but no Set-Cookie: or Cookie: header")
-        name, sep, value = lines[0].partition("=")
-        if sep and _TOKEN.fullmatch(name) and "." not in name:
-            checked.append(check_value(name, value, settings))
+        line = lines[0]
+        parts = [part.strip().partition("=")[0].strip().lower() for part in line.split(";")[1:]]
+        if any(part in _ATTRIBUTES for part in parts):  # a Set-Cookie value without its header name
+            checked.append(check_received(line, max_cookie_size=settings.max_cookie_size))
+        elif len(parts) > 0:  # a Cookie header value: a=1; b=2
+            pairs = _pairs(line)
+            checked.extend(check_value(name, value, settings) for name, value in pairs)
+            requests.append(sizes.check_request(sizes.cookie_header(pairs)))
         else:
-            checked.append(check_value(settings.name, lines[0], settings))
+            name, sep, value = line.partition("=")
+            if sep and _TOKEN.fullmatch(name) and "." not in name:
+                checked.append(check_value(name, value, settings))
+            else:
+                checked.append(check_value(settings.name, line, settings))
     if not checked:
         raise BadInput("the headers hold no cookie")
     return sizes.SizeCheck("cookie", tuple(checked), tuple(requests) or _requests_for(checked), server=server)
