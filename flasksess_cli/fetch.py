@@ -22,6 +22,8 @@ from flasksess_cli.errors import BadInput
 if TYPE_CHECKING:
     from flasksess_cli.sources import Exchange, Jar
 
+#: Header lines accepted in one response (http.client's default is 100).
+MAX_RESPONSE_HEADERS = 1000
 USER_AGENT = "flasksess-sizecheck (+https://pypi.org/project/flasksess/)"
 
 
@@ -43,6 +45,10 @@ def fetch(
     """The exchanges from ``url`` to the last response, and the last URL."""
     from flasksess_cli.sources import Exchange, _check_scheme
 
+    # http.client refuses a response with more than 100 header lines; a page setting 150 cookies is
+    # exactly what the per-domain count is for. A one-shot CLI process may raise the module's cap.
+    if getattr(http.client, "_MAXHEADERS", 0) < MAX_RESPONSE_HEADERS:
+        setattr(http.client, "_MAXHEADERS", MAX_RESPONSE_HEADERS)  # noqa: B010 - a private constant, no setter
     context = ssl.create_default_context()
     if insecure:
         context.check_hostname = False

@@ -26,7 +26,7 @@ def test_limits_table_is_one_table_with_a_source_for_every_row() -> None:
 
 
 def test_server_choices_are_the_server_rows_of_the_table() -> None:
-    assert choices.SIZECHECK_SERVERS == tuple(row.id for row in sizes.SERVERS)
+    assert tuple(row.id for row in sizes.SERVERS) == choices.SIZECHECK_SERVERS
     issue = {"nginx": 8192, "apache": 8190, "gunicorn": 8190, "tomcat": 8192, "node": 16384, "iis": 16384}
     issue |= {"alb": 16384, "cloudflare": 16384, "werkzeug": 65536}
     assert {row.id: row.limit for row in sizes.SERVERS if row.id in issue} == issue
