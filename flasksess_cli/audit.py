@@ -54,7 +54,9 @@ class Found:
     @property
     def as_bytes(self) -> bool:
         """Show it as a bytes literal: published or written that way, or not printable UTF-8 text."""
-        if self.variant in {"bytes-literal", "hex", "base64"} or (self.known is not None and self.known.form == "bytes"):
+        if self.variant in {"bytes-literal", "hex", "base64"} or (
+            self.known is not None and self.known.form == "bytes"
+        ):
             return True
         try:
             return not self.key.decode("utf-8").isprintable()
@@ -136,8 +138,10 @@ def wordlist_path(name: str) -> str:
     """The file behind a ``--wordlist`` value (``flask-unsign`` is the package's list)."""
     if name != FLASK_UNSIGN_WORDLIST:
         return name
+    import importlib
+
     try:
-        import flask_unsign_wordlist  # type: ignore[import-not-found,unused-ignore]
+        flask_unsign_wordlist = importlib.import_module("flask_unsign_wordlist")
     except ImportError:
         raise BadInput(
             "the flask-unsign wordlist is not installed (pip install flask-unsign-wordlist, or give a file)"
@@ -243,7 +247,7 @@ class _Search:
     def builtin(self) -> Found | None:
         entries = known_keys()
         self.tried += len(entries)
-        for entry, mac in zip(entries, self.macs(entry.material for entry in entries)):
+        for entry, mac in zip(entries, self.macs(entry.material for entry in entries), strict=True):
             if mac == self.target.signature:
                 return Found(entry.material, "built-in", "entry", None, entry.entry, entry)
         return None
@@ -275,7 +279,7 @@ class _Search:
                     hit, count = scan_block(block.data, self.target, self.macs)
                     self.tried += count
                     if hit is not None:
-                        return source, block.first_line + hit.index, hit.variant, hit.key
+                        return source, block.first_line + hit.position, hit.variant, hit.key
                 done += block.consumed
                 self._report(done, total, self.tried - base)
         except KeyboardInterrupt:
@@ -340,7 +344,7 @@ class _Pool:
 
         # fork is cheapest, but only safe while this process has a single thread.
         method = "fork" if os.name == "posix" and threading.active_count() == 1 else "spawn"
-        ctx = multiprocessing.get_context(method)
+        ctx: Any = multiprocessing.get_context(method)
         self.tasks = ctx.Queue(maxsize=2 * workers)
         self.results_queue = ctx.Queue()
         self.stop = ctx.Event()
@@ -409,13 +413,12 @@ HASHCAT_MODE = 29100
 
 @dataclass(frozen=True)
 class HashcatHash:
-    line: str | None
-    problems: tuple[str, ...]
+    line: str
     mode: int = HASHCAT_MODE
 
 
 def hashcat_hash(value: str, *, target: Target, kind: str) -> HashcatHash:
-    """The cookie as hashcat mode 29100 takes it, or why it cannot.
+    """The cookie as hashcat mode 29100 takes it; ``BadInput`` saying why when it cannot.
 
     Mode 29100 (``module_29100.c``, kernel ``m29100_a0-pure.cl``) parses
     ``payload.timestamp.signature`` with the payload at most 56 base64url characters,
@@ -427,13 +430,16 @@ def hashcat_hash(value: str, *, target: Target, kind: str) -> HashcatHash:
     from itsdangerous.encoding import base64_encode
 
     if kind != "session":
-        return HashcatHash(
-            None, ("a Flask-Session id cookie has no timestamp; mode 29100 takes payload.timestamp.signature",)
+        raise BadInput(
+            "hashcat mode 29100 cannot take this cookie: a Flask-Session id cookie has no timestamp "
+            "(the mode takes payload.timestamp.signature); search it here instead"
         )
     problems: list[str] = []
     payload, timestamp = value.rsplit(".", 1)[0].rsplit(".", 1)
     if payload.startswith("."):
-        problems.append("the payload is zlib-compressed (it starts with '.'); mode 29100 only takes uncompressed payloads")
+        problems.append(
+            "the payload is zlib-compressed (it starts with '.'); mode 29100 only takes uncompressed payloads"
+        )
     elif len(payload) > 56:
         problems.append(f"the payload is {len(payload)} characters; mode 29100 takes at most 56")
     elif not re.fullmatch(r"[A-Za-z0-9_-]*", payload):
@@ -447,6 +453,6 @@ def hashcat_hash(value: str, *, target: Target, kind: str) -> HashcatHash:
     if target.salt != FLASK_SALT.encode():
         problems.append(f"the salt is {target.salt.decode()!r}; mode 29100 has 'cookie-session' built in")
     if problems:
-        return HashcatHash(None, tuple(problems))
+        raise BadInput(f"hashcat mode 29100 cannot take this cookie: {'; '.join(problems)} (search it here instead)")
     signature = base64_encode(target.signature).decode("ascii")  # canonical: hashcat checks the alphabet
-    return HashcatHash(f"{payload}.{timestamp}.{signature}", ())
+    return HashcatHash(f"{payload}.{timestamp}.{signature}")

@@ -28,15 +28,116 @@ STRONG_BITS = 128
 
 #: Words people put in secret keys: a word found here costs log2(len) bits, not a letter's worth each.
 COMMON_WORDS = frozenset(
-    """
-    a about admin any api app application auth bad bar baz be change cookie config crypto csrf
-    default demo dev development django do dont encrypt encryption example flask foo for good guess
-    hard hash hello here hidden insecure is it jwt keep key key login lorem love master me my never
-    not password pass private prod production put random really replace safe salt sample secret
-    secure security server session set sign signing site some string strong super temp temporary
-    test testing the this to token top unique use user very weak web welcome will world you your
-    letmein qwerty monkey dragon shadow sunshine iloveyou changeme changethis secretkey mysecret
-    """.split()
+    [
+        "a",
+        "about",
+        "admin",
+        "any",
+        "api",
+        "app",
+        "application",
+        "auth",
+        "bad",
+        "bar",
+        "baz",
+        "be",
+        "change",
+        "cookie",
+        "config",
+        "crypto",
+        "csrf",
+        "default",
+        "demo",
+        "dev",
+        "development",
+        "django",
+        "do",
+        "dont",
+        "encrypt",
+        "encryption",
+        "example",
+        "flask",
+        "foo",
+        "for",
+        "good",
+        "guess",
+        "hard",
+        "hash",
+        "hello",
+        "here",
+        "hidden",
+        "insecure",
+        "is",
+        "it",
+        "jwt",
+        "keep",
+        "key",
+        "key",
+        "login",
+        "lorem",
+        "love",
+        "master",
+        "me",
+        "my",
+        "never",
+        "not",
+        "password",
+        "pass",
+        "private",
+        "prod",
+        "production",
+        "put",
+        "random",
+        "really",
+        "replace",
+        "safe",
+        "salt",
+        "sample",
+        "secret",
+        "secure",
+        "security",
+        "server",
+        "session",
+        "set",
+        "sign",
+        "signing",
+        "site",
+        "some",
+        "string",
+        "strong",
+        "super",
+        "temp",
+        "temporary",
+        "test",
+        "testing",
+        "the",
+        "this",
+        "to",
+        "token",
+        "top",
+        "unique",
+        "use",
+        "user",
+        "very",
+        "weak",
+        "web",
+        "welcome",
+        "will",
+        "world",
+        "you",
+        "your",
+        "letmein",
+        "qwerty",
+        "monkey",
+        "dragon",
+        "shadow",
+        "sunshine",
+        "iloveyou",
+        "changeme",
+        "changethis",
+        "secretkey",
+        "mysecret",
+    ]
 )
 _WORD_BITS = math.log2(len(COMMON_WORDS))
 #: A pronounceable run that is not a common word: as if drawn from a 20,000-word dictionary.
@@ -90,7 +191,9 @@ def audit_key(material: bytes, *, role: str = "key") -> KeyAudit:
         reasons.append(f"it is a published key: {known.source}")
     if bits < STRONG_BITS:
         why = f"; {', '.join(patterns)}" if patterns else ""
-        reasons.append(f"about {bits:.0f} bits of entropy, under {STRONG_BITS} ({len(material)} bytes, {alphabet}{why})")
+        reasons.append(
+            f"about {bits:.0f} bits of entropy, under {STRONG_BITS} ({len(material)} bytes, {alphabet}{why})"
+        )
     return KeyAudit(
         role=role,
         length=len(material),
@@ -139,7 +242,9 @@ def _alphabet(text: str) -> tuple[str, float]:
             return "base64", 6.0 * len(text.rstrip("="))
     pool = sum({"lower": 26, "upper": 26, "digit": 10, "symbol": 33, "other": 100}[c] for c in classes)
     names = {"lower": "lowercase", "upper": "uppercase", "digit": "digits", "symbol": "symbols", "other": "non-ASCII"}
-    return "text: " + ", ".join(names[c] for c in ("lower", "upper", "digit", "symbol", "other") if c in classes), n * math.log2(pool)
+    return "text: " + ", ".join(
+        names[c] for c in ("lower", "upper", "digit", "symbol", "other") if c in classes
+    ), n * math.log2(pool)
 
 
 def _classes(text: str) -> set[str]:

@@ -25,6 +25,7 @@ from itertools import repeat
 from operator import methodcaller
 from typing import Any, BinaryIO, NamedTuple
 
+_hmac_new: Callable[..., Any]
 try:  # OpenSSL's HMAC constructor: called from map() it runs without a Python frame
     from _hashlib import hmac_new as _hmac_new
 except ImportError:  # pragma: no cover - Python built without OpenSSL
@@ -55,7 +56,7 @@ class Target(NamedTuple):
 class Hit(NamedTuple):
     """The candidate that made the signature: its line in the block, and how it was read."""
 
-    index: int
+    position: int
     #: "line" (the raw line), "literal" / "bytes-literal" (a quoted Python str / bytes literal), "hex", "base64".
     variant: str
     key: bytes
@@ -265,6 +266,6 @@ def worker_main(number: int, target: Target, tasks: Any, results: Any, stop: Any
         tried[number] += count
         done[number] += block.consumed
         if hit is not None:
-            results.put((source, block.first_line + hit.index, hit.variant, hit.key))
+            results.put((source, block.first_line + hit.position, hit.variant, hit.key))
             break
     results.put(None)
