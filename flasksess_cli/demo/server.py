@@ -67,9 +67,10 @@ def bind(app: Any, host: str, port: int) -> BaseWSGIServer:
 
 
 def url_of(server: BaseWSGIServer) -> str:
-    host = server.host
+    """The URL to open: a wildcard address (all interfaces) is shown as its loopback address."""
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(server.host, server.host)  # noqa: S104
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{server.server_port}/"
+    return f"http://{shown}:{server.port}/"
 
 
 def demo_app(secret_key: str | bytes, fallbacks: tuple[str | bytes, ...], *, behind_proxy: bool, debug: bool) -> Any:
