@@ -24,6 +24,7 @@ FLASKSESS = [str(BIN)] if BIN.exists() else [shutil.which("flasksess") or "flask
 CASES: list[tuple[str, list[str], str, str, float]] = [
     ("flasksess --help", [*FLASKSESS, "--help"], "", "click", 1.2),
     ("flasksess genkey", [*FLASKSESS, "genkey"], "", "click", 1.2),
+    ("flasksess sizecheck --help", [*FLASKSESS, "sizecheck", "--help"], "", "click", 1.2),
 ]
 
 BASELINES = {

@@ -496,7 +496,7 @@ def sizecheck(ctx: click.Context, /, limits: bool, as_json: bool, **p: Any) -> N
     """Will this session cookie survive browsers and servers? Sizes against every limit, and a fix.
 
     COOKIE is a value, name=value, Set-Cookie: or Cookie: header lines (curl -si output
-    will do), or - for stdin. Or give --session, --url or --har instead. Exit 1 when a
+    will do), @FILE, or - for stdin. Or give --session, --url or --har instead. Exit 1 when a
     browser would drop a cookie (or the --server would reject the request), else 0.
 
     \b

@@ -16,7 +16,6 @@ not UTF-8 arrive as ``surrogateescape`` characters and count as one byte each).
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,6 +196,8 @@ class CookieAttributes:
 
 def http_date(moment: datetime) -> str:
     """Werkzeug's ``http_date``: ``Wed, 21 Oct 2026 07:28:00 GMT``."""
+    import email.utils
+
     return email.utils.format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
