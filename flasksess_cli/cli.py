@@ -481,7 +481,11 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     "--samesite", type=click.Choice(choices.SAMESITE_VALUES, case_sensitive=False), help="SESSION_COOKIE_SAMESITE."
 )
 @click.option("--partitioned/--no-partitioned", default=None, help="SESSION_COOKIE_PARTITIONED (forces Secure).")
-@click.option("--permanent", is_flag=True, help="session.permanent = True: Flask adds Expires (39 bytes).")
+@click.option(
+    "--permanent",
+    is_flag=True,
+    help="As session.permanent = True: _permanent joins the session, Expires (39 bytes) the header.",
+)
 @click.option("--max-cookie-size", type=click.IntRange(min=0), metavar="BYTES",
               help="Flask's MAX_COOKIE_SIZE; 0 turns the warning off [default: 4093].")  # fmt: skip
 @click.option(
