@@ -165,7 +165,7 @@ def _holds(value: Any) -> str:
         noun = noun if len(value) != 1 else noun[:-1]
         return f"list of {len(value)} {noun}" + (" (a tuple)" if isinstance(value, tuple) else "")
     if isinstance(value, dict):
-        return f"object with {len(value)} keys"
+        return f"object with {len(value)} key{'' if len(value) == 1 else 's'}"
     if isinstance(value, bool):
         return "true/false"
     if value is None:
