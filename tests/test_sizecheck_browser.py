@@ -86,9 +86,17 @@ def test_chromium_keeps_4096_bytes_of_name_and_value_and_drops_4097(
 
 def session_with_value_length(target: int, gen: int) -> tuple[int, int]:
     """(n, pad) for which the app's session cookie value is exactly ``target`` characters."""
-    for n in range(target - 900, target):
+
+    def length(n: int, pad: int) -> int:
+        return len(session_cookie(written_session(n, pad, gen)).value)
+
+    low, high = 0, len(TEXT)
+    while low < high:  # the shortest text that reaches the target (lengths grow with n, give or take)
+        mid = (low + high) // 2
+        low, high = (mid + 1, high) if length(mid, 0) < target else (low, mid)
+    for n in range(max(low - 40, 0), low + 40):
         for pad in range(24):
-            if len(session_cookie(written_session(n, pad, gen)).value) == target:
+            if length(n, pad) == target:
                 return n, pad
     raise AssertionError(f"no session with a {target}-character value")
 
