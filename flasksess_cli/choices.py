@@ -24,3 +24,10 @@ DEFAULT_MAX_AGE = 31 * 24 * 3600  # PERMANENT_SESSION_LIFETIME, applied to every
 #: Caps on hostile input: the text read, and the JSON a compressed payload may inflate to.
 MAX_INPUT_BYTES = 1 << 20
 DEFAULT_MAX_JSON_BYTES = 1 << 20
+
+#: sizecheck: the servers whose Cookie header limit ``--server`` picks (rows of sizes.LIMITS).
+SIZECHECK_SERVERS = (
+    "nginx", "apache", "gunicorn", "tomcat", "node", "iis", "alb", "cloudflare", "cloudfront", "werkzeug",
+)  # fmt: skip
+#: The SameSite values Werkzeug writes.
+SAMESITE_VALUES = ("Strict", "Lax", "None")
