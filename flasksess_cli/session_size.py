@@ -156,7 +156,7 @@ def _json_bytes(session: dict[str, Any], settings: CookieSettings) -> int:
 
 def _holds(value: Any) -> str:
     if isinstance(value, str):
-        return f"text, {len(value)} characters"
+        return f"text, {len(value)} character{'' if len(value) == 1 else 's'}"
     if isinstance(value, bytes):
         return f"bytes, {len(value)}"
     if isinstance(value, (list, tuple)):
