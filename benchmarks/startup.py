@@ -31,6 +31,7 @@ CASES: list[tuple[str, list[str], str, str, float]] = [
     ("flasksess decode --json", [*FLASKSESS, "decode", "--json", COOKIE], "", "click+itsdangerous", 1.3),
     ("flasksess verify --json", [*FLASKSESS, "verify", "--json", "-k", KEY, COOKIE], "", "click+itsdangerous", 1.3),
     ("flasksess decode (human)", [*FLASKSESS, "decode", COOKIE], "", "click+itsdangerous+rich", 1.3),
+    ("flasksess sizecheck --help", [*FLASKSESS, "sizecheck", "--help"], "", "click", 1.2),
 ]
 PEER = Path(PY).with_name("flask-unsign")
 if PEER.exists() or shutil.which("flask-unsign"):

@@ -544,16 +544,23 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     return pairs
 
 
-@cli.command()
+@cli.command(epilog=ENV_COLOUR)
 @click.argument("cookie", metavar="[COOKIE]", required=False)
 @click.option(
     "--session",
     "session_text",
     metavar="SESSION",
+    shell_complete=complete_at_file,
     help="Check the cookie Flask would write for this session: typed JSON as decode --json prints it, @FILE or -.",
 )
 @click.option("--tagged", is_flag=True, help="--session is Flask's tagged JSON (decode's \"payload\").")
-@click.option("--python", "python_literal", metavar="LITERAL", help="The session as a Python literal (or @FILE, or -).")
+@click.option(
+    "--python",
+    "python_literal",
+    metavar="LITERAL",
+    shell_complete=complete_at_file,
+    help="The session as a Python literal (or @FILE, or -).",
+)
 @click.option(
     "--url", metavar="URL", help="Request this page and check every cookie set on the way (redirects followed)."
 )
@@ -569,7 +576,11 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
               metavar="SECONDS", help="With --url: give up on a response after this long.")  # fmt: skip
 @click.option(
-    "--har", "har_file", metavar="FILE", help="A browser's HAR export: check every Set-Cookie and Cookie header."
+    "--har",
+    "har_file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="A browser's HAR export: check every Set-Cookie and Cookie header.",
 )
 @click.option("--app", "app_spec", metavar="MODULE:APP",
               help="Take the cookie name, attributes, MAX_COOKIE_SIZE, digest and JSON settings from this Flask app.")  # fmt: skip
@@ -582,7 +593,11 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     "--samesite", type=click.Choice(choices.SAMESITE_VALUES, case_sensitive=False), help="SESSION_COOKIE_SAMESITE."
 )
 @click.option("--partitioned/--no-partitioned", default=None, help="SESSION_COOKIE_PARTITIONED (forces Secure).")
-@click.option("--permanent", is_flag=True, help="session.permanent = True: Flask adds Expires (39 bytes).")
+@click.option(
+    "--permanent",
+    is_flag=True,
+    help="As session.permanent = True: _permanent joins the session, Expires (39 bytes) the header.",
+)
 @click.option("--max-cookie-size", type=click.IntRange(min=0), metavar="BYTES",
               help="Flask's MAX_COOKIE_SIZE; 0 turns the warning off [default: 4093].")  # fmt: skip
 @click.option(
@@ -597,7 +612,7 @@ def sizecheck(ctx: click.Context, /, limits: bool, as_json: bool, **p: Any) -> N
     """Will this session cookie survive browsers and servers? Sizes against every limit, and a fix.
 
     COOKIE is a value, name=value, Set-Cookie: or Cookie: header lines (curl -si output
-    will do), or - for stdin. Or give --session, --url or --har instead. Exit 1 when a
+    will do), @FILE, or - for stdin. Or give --session, --url or --har instead. Exit 1 when a
     browser would drop a cookie (or the --server would reject the request), else 0.
 
     \b

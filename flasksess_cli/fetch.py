@@ -43,7 +43,7 @@ def fetch(
     max_redirects: int = 20,
 ) -> tuple[list[Exchange], str]:
     """The exchanges from ``url`` to the last response, and the last URL."""
-    from flasksess_cli.sources import Exchange, _check_scheme
+    from flasksess_cli.sources import Exchange
 
     # http.client refuses a response with more than 100 header lines; a page setting 150 cookies is
     # exactly what the per-domain count is for. A one-shot CLI process may raise the module's cap.
@@ -58,7 +58,7 @@ def fetch(
     body = urlencode(list(data)).encode("ascii") if data else None
     exchanges: list[Exchange] = []
     for _ in range(max_redirects + 1):
-        _check_scheme(url)
+        check_url(url)
         request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - scheme checked above
         request.add_header("User-Agent", USER_AGENT)
         for name, value in headers:
@@ -78,6 +78,13 @@ def fetch(
         if status in {301, 302, 303} and method == "POST":
             method, body = "GET", None  # what browsers do; 307 and 308 repeat the POST
     raise BadInput(f"more than {max_redirects} redirects (a redirect loop?)")
+
+
+def check_url(url: str) -> None:
+    """Only http:// and https:// URLs with a host: urllib would also open file:, ftp: and data:."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise BadInput(f"{url[:80]!r} is not an http:// or https:// URL")
 
 
 def _send(

@@ -460,12 +460,12 @@ def _bar(size: int, limit: int, width: int = 12) -> Any:
     return Text.assemble(("█" * filled, style), ("░" * (width - filled), "dim"), f" {share:4.0%}")
 
 
-def _size_table() -> Any:
+def _size_table(first: str = "check", unit: str = "bytes") -> Any:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0), show_header=True, header_style="dim")
-    table.add_column("check")
-    table.add_column("bytes", justify="right")
+    table.add_column(first)
+    table.add_column(unit, justify="right")
     table.add_column("limit", justify="right")
     table.add_column("left", justify="right")
     table.add_column("")
@@ -605,8 +605,12 @@ def sizecheck(result: SizeCheck, *, as_json: bool) -> None:
         overview = Table(
             title="Cookies", title_justify="left", box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="dim"
         )
-        for column in ("cookie", "name+value", "", "header", "verdict", "set by"):
-            overview.add_column(column)
+        overview.add_column("cookie", max_width=24, overflow="ellipsis", no_wrap=True)
+        overview.add_column("name+value", justify="right", no_wrap=True)
+        overview.add_column("", no_wrap=True)
+        overview.add_column("header", justify="right", no_wrap=True)
+        overview.add_column("verdict", no_wrap=True)
+        overview.add_column("set by", no_wrap=True, overflow="ellipsis", max_width=22)
         for c in result.cookies:
             r = c.report
             overview.add_row(
@@ -619,17 +623,17 @@ def sizecheck(result: SizeCheck, *, as_json: bool) -> None:
         if many and c.report.verdict == "ok" and not c.advice:
             continue
         sections.append(Group(*_cookie_section(c)))
-    shown = (
-        result.requests
-        if (result.source in {"url", "har"} or result.server or any(r.cookies > 1 for r in result.requests))
-        else ()
-    )
-    for request in shown[:5]:
-        sections.append(Group(*_request_section(request, result.server)))
-    if len(shown) > 5:
-        sections.append(Text(f"... and {len(shown) - 5} smaller Cookie headers (--json lists them all)", style="dim"))
+    if result.source in {"url", "har"} or result.server or any(r.cookies > 1 for r in result.requests):
+        # The largest Cookie header, and every one some server refuses; the rest only in a count.
+        shown = [r for n, r in enumerate(result.requests) if n == 0 or any(c.verdict != "ok" for c in r.servers)]
+        sections += [Group(*_request_section(request, result.server)) for request in shown[:5]]
+        if len(result.requests) > len(shown[:5]):
+            rest = len(result.requests) - len(shown[:5])
+            sections.append(
+                Text(f"{rest} smaller Cookie header(s) are within every limit (--json lists them all)", style="dim")
+            )
     if result.domains:
-        table = _size_table()
+        table = _size_table("domain", "cookies")
         for d in result.domains:
             table.add_row(
                 Text(plain(d.domain)), f"{d.cookies:,}", f"{d.limit:,}", f"{d.limit - d.cookies:,}", _bar(d.cookies, d.limit),

@@ -156,7 +156,7 @@ def _json_bytes(session: dict[str, Any], settings: CookieSettings) -> int:
 
 def _holds(value: Any) -> str:
     if isinstance(value, str):
-        return f"text, {len(value)} characters"
+        return f"text, {len(value)} character{'' if len(value) == 1 else 's'}"
     if isinstance(value, bytes):
         return f"bytes, {len(value)}"
     if isinstance(value, (list, tuple)):
@@ -165,7 +165,7 @@ def _holds(value: Any) -> str:
         noun = noun if len(value) != 1 else noun[:-1]
         return f"list of {len(value)} {noun}" + (" (a tuple)" if isinstance(value, tuple) else "")
     if isinstance(value, dict):
-        return f"object with {len(value)} keys"
+        return f"object with {len(value)} key{'' if len(value) == 1 else 's'}"
     if isinstance(value, bool):
         return "true/false"
     if value is None:

@@ -16,7 +16,6 @@ not UTF-8 arrive as ``surrogateescape`` characters and count as one byte each).
 
 from __future__ import annotations
 
-import email.utils
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -197,6 +196,8 @@ class CookieAttributes:
 
 def http_date(moment: datetime) -> str:
     """Werkzeug's ``http_date``: ``Wed, 21 Oct 2026 07:28:00 GMT``."""
+    import email.utils
+
     return email.utils.format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
@@ -412,6 +413,18 @@ def check_cookie(
     and ``problems``: attribute values over 1024 bytes and ``__Host-``/``__Secure-``
     prefix rules. Raises :class:`~flasksess_cli.errors.BadInput` for a SameSite
     other than Strict/Lax/None or a domain IDNA cannot encode.
+
+    For a header already written (a live response's ``Set-Cookie``), use
+    :func:`check_set_cookie`, which measures it as it is. Example, with a Flask app::
+
+        report = check_cookie(
+            app.config["SESSION_COOKIE_NAME"], value,
+            CookieAttributes(secure=True, samesite="Lax", expires=permanent_expires()),
+            app.config["MAX_COOKIE_SIZE"],
+        )
+        report.verdict           # "ok", "flask-warns" or "dropped"
+        report.browser_headroom  # bytes left before browsers drop it
+        report.summary           # "fits, with 3127 bytes left before browsers drop it"
     """
     header = set_cookie_header(name, value, attributes)
     return _report(name, quote_value(value), header, parse_set_cookie(header), max_cookie_size)

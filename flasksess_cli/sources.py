@@ -217,9 +217,9 @@ def from_url(
     server: str | None = None,
 ) -> sizes.SizeCheck:
     """Request ``url`` (POST when ``data``), follow redirects, and check every cookie set on the way."""
-    from flasksess_cli.fetch import fetch
+    from flasksess_cli.fetch import check_url, fetch
 
-    _check_scheme(url)
+    check_url(url)
     jar = Jar()
     for name, value in cookies:
         jar.add(name, value, url)
@@ -235,11 +235,6 @@ def from_url(
     following = jar.header_for(final_url)
     requests = (sizes.check_request(following, url=f"next request to {final_url}"),) if following else ()
     return sizes.SizeCheck("url", tuple(checked), requests, jar.domains(), server=server)
-
-
-def _check_scheme(url: str) -> None:
-    if urlsplit(url).scheme.lower() not in {"http", "https"} or not urlsplit(url).hostname:
-        raise BadInput(f"{url[:80]!r} is not an http:// or https:// URL")
 
 
 # --- a HAR export -------------------------------------------------------------------------------

@@ -72,8 +72,9 @@ def test_choices_and_options(words: list[str], expected: set[str]) -> None:
     assert heavy == []
 
 
-def test_key_file_completes_paths_through_the_shell() -> None:
-    lines, _ = complete(["flasksess", "verify", "--key-file", "sec"])
+@pytest.mark.parametrize("option", [["verify", "--key-file"], ["sizecheck", "--har"]])
+def test_file_options_complete_paths_through_the_shell(option: list[str]) -> None:
+    lines, _ = complete(["flasksess", *option, "sec"])
     assert lines == ["file,sec"]
 
 
@@ -85,6 +86,8 @@ def test_at_file_arguments_complete_paths(tmp_path: Path) -> None:
     assert values(lines) == ["@session.json", "@sessions/"]
     lines, _ = complete(["flasksess", "sign", "--python", "@o"], cwd=tmp_path)
     assert values(lines) == ["@other.txt"]
+    lines, _ = complete(["flasksess", "sizecheck", "--session", "@session."], cwd=tmp_path)
+    assert values(lines) == ["@session.json"]
     assert heavy == []
 
 

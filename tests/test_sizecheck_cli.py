@@ -11,7 +11,11 @@ from typing import Any
 
 import flask
 import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from flasksess_cli.cli import cli
 from flasksess_cli.session_json import to_typed
 from flasksess_cli.session_size import price_session, session_cookie
 from tests.conftest import Invoke
@@ -104,7 +108,7 @@ def test_json_document_has_the_documented_keys_and_readme_documents_every_one(in
         "domains",
     }
     section = README.read_text(encoding="utf-8").split("### `flasksess sizecheck`", 1)[1].split("\n## ", 1)[0]
-    undocumented = {k for k in keys if f"`{k}`" not in section}
+    undocumented = {k for k in keys if f"`{k}`" not in section and f"`{k}[]`" not in section}
     assert not undocumented, f"README's sizecheck section lacks {sorted(undocumented)}"
 
 
@@ -251,3 +255,31 @@ def test_max_cookie_size_zero_turns_the_flask_check_off(invoke: Invoke) -> None:
     [cookie] = doc(invoke, ["session=" + "a" * 4080, "--max-cookie-size", "0"])["cookies"]
     assert cookie["flask"] == {"limit": 0, "bytes": 4106, "headroom": None, "verdict": "disabled"}
     assert cookie["verdict"] == "ok"
+
+
+_pieces = st.sampled_from(
+    ["session=", "Set-Cookie: ", "Cookie: ", "; ", "=", ".", "eyJhIjoxfQ", ".aT8ZWQ.", "__Host-", "Path=/",
+     "Domain=", "\n", "\"", "é", "\x00", "a" * 5000]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.one_of(st.text(max_size=300), st.lists(_pieces, max_size=12).map("".join)))
+def test_never_a_traceback_on_any_cookie_text(text: str) -> None:
+    runner = CliRunner()
+    for args in (["sizecheck", "--json", "-"], ["sizecheck", "-", "--domain", text[:80] or "x"]):
+        result = runner.invoke(cli, args, input=text, catch_exceptions=False)
+        assert result.exit_code in {0, 1, 3}, result.output
+        if result.exit_code == 3:
+            assert result.stderr.startswith("Error: ") and result.stdout == ""
+
+
+@settings(max_examples=60, deadline=None)
+@given(session=st.dictionaries(st.text(max_size=10), st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=50), lambda inner: st.lists(inner, max_size=5), max_leaves=20,
+), max_size=8))  # fmt: skip
+def test_any_json_session_is_checked(session: dict[str, Any]) -> None:
+    result = CliRunner().invoke(cli, ["sizecheck", "--json", "--session", json.dumps(session)], catch_exceptions=False)
+    assert result.exit_code in {0, 1}, result.stderr
+    [cookie] = json.loads(result.stdout)["cookies"]
+    assert {k["key"] for k in cookie["session"]["keys"]} == set(session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -56,6 +57,7 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
         ["genkey"],
         ["genkey", "--json", "--count", "2"],
         ["genkey", "--help"],
+        ["sizecheck", "--help"],
     ],
 )
 def test_light_commands_do_not_import_flask_werkzeug_or_rich(args: list[str]) -> None:
@@ -95,3 +97,23 @@ def test_python_dash_m_behaves_like_the_console_script() -> None:
     from importlib.metadata import version as installed_version
 
     assert version.stdout.strip() == f"flasksess, version {installed_version('flasksess')}"
+
+
+@pytest.mark.parametrize(
+    "words", ["flasksess sizecheck --ser", "flasksess sizecheck --server ", "flasksess sizecheck --sam"]
+)
+def test_tab_completion_of_sizecheck_does_not_import_flask_werkzeug_or_rich(words: str) -> None:
+    env = {
+        **os.environ,
+        "_FLASKSESS_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+    }
+    probe = PROBE.format(heavy=set(HEAVY)).replace(
+        'prog_name="flasksess")', 'prog_name="flasksess", complete_var="_FLASKSESS_COMPLETE")'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
+    assert proc.stdout.strip(), "completion offered nothing"
