@@ -389,6 +389,8 @@ def cookie_audit_document(result: CookieAudit) -> dict[str, Any]:
         "rate": round(result.rate),
         "workers": result.workers,
         "interrupted": result.interrupted,
+        "searched_bytes": result.searched_bytes,
+        "total_bytes": result.total_bytes,
         "builtin": result.builtin,
         "wordlists": list(result.wordlists),
         "kind": result.kind,
@@ -409,7 +411,10 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
     searched = _searched(result)
     if found is None:
         if result.interrupted:
-            console.print(Text.assemble(("INTERRUPTED", "bold yellow"), f": no key among the {searched} tried so far"))
+            share = f", {result.searched_bytes / result.total_bytes:.0%} of the wordlists" if result.total_bytes else ""
+            console.print(
+                Text.assemble(("INTERRUPTED", "bold yellow"), f": no key among the {searched} tried so far{share}")
+            )
         else:
             console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {searched}"))
             console.print(

@@ -297,7 +297,7 @@ def _pattern_bits(text: str, rate: float, alphabet: str) -> tuple[float, list[st
             covered[start:end] = [True] * (end - start)
             spans.append((start, end, cost, what))
 
-    for start, end, kind in _walks(text.lower(), 6 if machine else _SHORTEST_WALK):
+    for start, end, kind in _walks(text if machine else text.lower(), 6 if machine else _SHORTEST_WALK):
         claim(start, end, math.log2(len(_KEYBOARD_ROWS) * 2 * 10), f"{kind} '{_hint(text[start:end])}'")
     if not machine:
         for match in _DATE.finditer(text):
