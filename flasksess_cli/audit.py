@@ -287,6 +287,7 @@ class _Search:
                     hit, count = scan_block(block.data, self.target, self.macs)
                     self.tried += count
                     if hit is not None:
+                        self.searched_bytes = done + block.consumed
                         return source, block.first_line + hit.position, hit.variant, hit.key
                 done += block.consumed
                 self.searched_bytes = done

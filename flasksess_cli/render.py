@@ -366,6 +366,12 @@ def audit_progress(*, enabled: bool) -> Iterator[Callable[[int, int | None, int]
             progress.stop()
 
 
+_FIX = (
+    "replace it with flasksess genkey (32 random bytes, 256 bits); do not keep the guessable key in "
+    "SECRET_KEY_FALLBACKS, where it still verifies forged cookies (sessions signed with it end)"
+)
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -445,7 +451,7 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
     console.print(_grid([
         ("from", Text(plain(where))),
         ("tried", f"{searched}"),
-        ("fix", "generate a new key (flasksess genkey), deploy it as SECRET_KEY; every session signed with this one is forgeable"),
+        ("fix", _FIX),
     ]))  # fmt: skip
 
 
@@ -466,9 +472,6 @@ def hashcat(result: HashcatHash, *, as_json: bool) -> None:
         return
     emit_value(result.line)
     note(f"hashcat -m {result.mode} -a 0 cookie.hash wordlist.txt   # with this line saved as cookie.hash")
-
-
-_FIX = "flasksess genkey (32 random bytes, 256 bits); deploy it as SECRET_KEY, with the old key in SECRET_KEY_FALLBACKS until its sessions expire"
 
 
 def key_audit_document(results: Sequence[KeyAudit]) -> dict[str, Any]:

@@ -188,7 +188,7 @@ def audit_key(material: bytes, *, role: str = "key") -> KeyAudit:
     known = lookup(material)
     reasons = []
     if known is not None:
-        reasons.append(f"it is a published key: {known.source}")
+        reasons.append("it is a published key: anyone can sign sessions with it, whatever its length")
     if bits < STRONG_BITS:
         why = f"; {', '.join(patterns)}" if patterns else ""
         reasons.append(
