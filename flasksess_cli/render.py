@@ -417,10 +417,12 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
     searched = _searched(result)
     if found is None:
         if result.interrupted:
-            share = f", {result.searched_bytes / result.total_bytes:.0%} of the wordlists" if result.total_bytes else ""
-            console.print(
-                Text.assemble(("INTERRUPTED", "bold yellow"), f": no key among the {searched} tried so far{share}")
+            share = (
+                f"{result.searched_bytes / result.total_bytes:.0%} of the wordlists searched, "
+                if result.total_bytes
+                else ""
             )
+            console.print(Text.assemble(("INTERRUPTED", "bold yellow"), f": {share}no key among {searched}"))
         else:
             console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {searched}"))
             console.print(
@@ -432,9 +434,7 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
             )
         return
     console.print(
-        Text.assemble(
-            ("FOUND", "bold red"), ": the cookie was signed with this key; anyone who has it can forge any session"
-        )
+        Text.assemble(("FOUND", "bold red"), ": this key signed the cookie; whoever has it can forge any session")
     )
     emit_value(found.display())
     if found.origin == "built-in" and found.known is not None:

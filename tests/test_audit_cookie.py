@@ -333,4 +333,5 @@ def test_ctrl_c_in_a_real_process_exits_130_with_a_report(tmp_path: Path) -> Non
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr
-    assert stdout.decode().startswith("INTERRUPTED: no key among"), stdout
+    report = stdout.decode()
+    assert report.startswith("INTERRUPTED: ") and "of the wordlists searched, no key among" in report, report
