@@ -534,7 +534,8 @@ def audit_cookie(
     Exit 1 when the key is found (anyone who finds it can forge any session),
     0 when no candidate signed it, 130 when interrupted. A line of a wordlist is tried
     as its bytes, and also as the value it spells when it is a quoted Python
-    string or bytes literal, hex:... or base64:...
+    string or bytes literal, hex:... or base64:... The digest is guessed from the
+    signature's length unless --digest or --app gives it.
 
     \b
     Examples:

@@ -335,3 +335,23 @@ def test_ctrl_c_in_a_real_process_exits_130_with_a_report(tmp_path: Path) -> Non
     assert proc.returncode == 130, stderr
     report = stdout.decode()
     assert report.startswith("INTERRUPTED: ") and "of the wordlists searched, no key among" in report, report
+
+
+def test_wordlist_flask_unsign_uses_the_package_list(
+    invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    cookie = flask_cookie("from-the-package", {"a": 1})
+    listing = tmp_path / "all.txt"
+    listing.write_text("'nope'\n'from-the-package'\n")  # flask-unsign's lists hold Python literals
+    package = types.ModuleType("flask_unsign_wordlist")
+    package.get = lambda name="all": str(listing) if name == "all" else ""  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "flask_unsign_wordlist", package)
+    result = invoke(["audit", "cookie", "--json", "--no-builtin", "--wordlist", "flask-unsign", cookie])
+    document = json.loads(result.stdout)
+    assert (document["line"], document["variant"], document["wordlist"]) == (2, "literal", "flask-unsign")
+    assert result.stderr == ""  # no progress bar when not on a terminal
+    monkeypatch.setitem(sys.modules, "flask_unsign_wordlist", None)  # not installed
+    missing = invoke(["audit", "cookie", "--wordlist", "flask-unsign", cookie])
+    assert missing.exit_code == 3 and "pip install flask-unsign-wordlist" in missing.stderr
