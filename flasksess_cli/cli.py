@@ -553,7 +553,9 @@ def audit_cookie(
     digest_given = bool(ctx.params["digest"]) or signing.app is not None
     target, kind = engine.cookie_target(value, scheme=signing.scheme, digest_given=digest_given)
     if hashcat:
-        render.hashcat(engine.hashcat_hash(value, target=target, kind=kind), as_json=as_json)
+        from flasksess_cli.hashcat import hashcat_hash
+
+        render.hashcat(hashcat_hash(value, target=target, kind=kind), as_json=as_json)
         return
     opened = engine.open_wordlists(wordlists)
     try:

@@ -16,8 +16,9 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from flasksess_cli.audit import CookieAudit, HashcatHash
+    from flasksess_cli.audit import CookieAudit
     from flasksess_cli.cookies import DecodedCookie, SignedCookie, Verification
+    from flasksess_cli.hashcat import HashcatHash
     from flasksess_cli.keys import GeneratedKey
     from flasksess_cli.strength import KeyAudit
 
