@@ -1,0 +1,271 @@
+"""The wordlist engine's hot path: wordlist bytes in, the one line whose key signed the cookie out.
+
+A cookie's signature is ``HMAC(derive(key, salt), payload.timestamp)`` (itsdangerous'
+``Signer``). For each block of wordlist lines both HMACs run inside C loops: ``map``
+over OpenSSL's HMAC with ``itertools.repeat`` for the fixed arguments, so no Python
+frame runs per candidate; the resulting digests are compared with the decoded
+signature by ``in`` (C again). Lines are the raw bytes between newlines, which is
+what a ``str`` key encodes to, and what a ``bytes`` key is.
+
+Lines written as Python string or bytes literals, ``hex:...`` or ``base64:...`` are
+also tried as the value they denote. They are found with one regular-expression scan
+per block and handled in Python, off the hot path.
+
+Nothing here prints or exits; it is imported by worker processes, so it imports only
+the standard library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
+from operator import methodcaller
+from typing import Any, BinaryIO, NamedTuple
+
+_hmac_new: Callable[..., Any]
+try:  # OpenSSL's HMAC constructor: called from map() it runs without a Python frame
+    from _hashlib import hmac_new as _hmac_new
+except ImportError:  # pragma: no cover - Python built without OpenSSL
+    _hmac_new = hmac.new
+
+#: Bytes read from a wordlist at a time; one block is one unit of work for a worker.
+BLOCK_BYTES = 256 * 1024
+#: Longer lines are not keys anyone configured: they are skipped (and counted), never buffered.
+MAX_LINE_BYTES = 64 * 1024
+
+_digest = methodcaller("digest")
+
+
+class Target(NamedTuple):
+    """What one cookie's signature commits to: everything a worker needs (picklable)."""
+
+    #: The signed text: ``payload.timestamp`` (or a Flask-Session id), as sent.
+    signed: bytes
+    #: The decoded signature: the HMAC the right key produces.
+    signature: bytes
+    salt: bytes
+    #: A hashlib name: sha1, sha224, sha256, sha384, sha512.
+    digest: str
+    #: itsdangerous' key derivation: hmac, concat, django-concat, none.
+    key_derivation: str
+
+
+class Hit(NamedTuple):
+    """The candidate that made the signature: its line in the block, and how it was read."""
+
+    position: int
+    #: "line" (the raw line), "literal" / "bytes-literal" (a quoted Python str / bytes literal), "hex", "base64".
+    variant: str
+    key: bytes
+
+
+MacFunction = Callable[[Iterable[bytes]], Iterator[bytes]]
+
+
+def mac_function(target: Target) -> MacFunction:
+    """keys -> the signature each would produce for ``target``, lazily and in C.
+
+    Exactly itsdangerous' ``Signer.derive_key`` then ``HMACAlgorithm.get_signature``.
+    """
+    name, salt, signed = target.digest, target.salt, target.signed
+    if target.key_derivation in {"concat", "django-concat"}:
+        constructor = getattr(hashlib, name)
+        prefix = salt if target.key_derivation == "concat" else salt + b"signer"
+
+        def derive(keys: Iterable[bytes]) -> Iterator[bytes]:
+            return map(_digest, map(constructor, map(prefix.__add__, keys)))
+
+    elif target.key_derivation == "hmac":
+
+        def derive(keys: Iterable[bytes]) -> Iterator[bytes]:
+            return map(_digest, map(_hmac_new, keys, repeat(salt), repeat(name)))
+
+    elif target.key_derivation == "none":
+
+        def derive(keys: Iterable[bytes]) -> Iterator[bytes]:
+            return iter(keys)
+
+    else:
+        raise ValueError(f"unknown key derivation {target.key_derivation!r}")
+
+    def macs(keys: Iterable[bytes]) -> Iterator[bytes]:
+        return map(_digest, map(_hmac_new, derive(keys), repeat(signed), repeat(name)))
+
+    return macs
+
+
+# A line that denotes another value: a whole Python string/bytes literal, hex:..., base64:...
+_SPECIAL_LINE = re.compile(rb"""^(?:[bBrRuU]{0,2}(['"]).*\1|hex:.*|base64:.*)$""", re.MULTILINE)
+_SPECIAL_HINTS = (b"'", b'"', b"hex:", b"base64:")
+
+
+def scan_block(block: bytes, target: Target, macs: MacFunction) -> tuple[Hit | None, int]:
+    """Try every line of ``block`` (lines joined by ``\\n``). Returns the hit, if any, and the candidates tried."""
+    if b"\r" in block:  # CRLF wordlists: the \r is not part of the key
+        block = block.replace(b"\r\n", b"\n")
+        if block.endswith(b"\r"):
+            block = block[:-1]
+    lines = block.split(b"\n")
+    tried = len(lines) - lines.count(b"")  # blank lines are tried (harmlessly) but are no candidates
+    if target.signature in macs(lines):
+        index = next(i for i, mac in enumerate(macs(lines)) if mac == target.signature)
+        return Hit(index, "line", lines[index]), tried
+    if not any(hint in block for hint in _SPECIAL_HINTS):
+        return None, tried
+    index, position = 0, 0
+    for match in _SPECIAL_LINE.finditer(block):
+        index += block.count(b"\n", position, match.start())
+        position = match.start()
+        for variant, key in special_variants(match.group()):
+            tried += 1
+            if next(macs((key,))) == target.signature:
+                return Hit(index, variant, key), tried
+    return None, tried
+
+
+def special_variants(line: bytes) -> list[tuple[str, bytes]]:
+    """The values a line denotes besides its own bytes (none for most lines)."""
+    if line.startswith(b"hex:"):
+        try:
+            return [("hex", bytes.fromhex(line[4:].decode("ascii")))]
+        except (UnicodeDecodeError, ValueError):
+            return []
+    if line.startswith(b"base64:"):
+        from flasksess_cli.errors import BadInput
+        from flasksess_cli.keys import _base64_bytes
+
+        try:
+            return [("base64", _base64_bytes(line[7:].decode("ascii")))]
+        except (UnicodeDecodeError, BadInput):
+            return []
+    return _literal_value(line)
+
+
+def _literal_value(line: bytes) -> list[tuple[str, bytes]]:
+    import ast
+
+    try:
+        literal = value = ast.literal_eval(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return []
+    if isinstance(value, str):
+        try:
+            value = value.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: no str key Flask could sign with
+            return []
+    if not isinstance(value, bytes) or value == line:
+        return []
+    return [("bytes-literal" if isinstance(literal, bytes) else "literal", value)]
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+class Block(NamedTuple):
+    #: The line number (from 1) of the block's first line.
+    first_line: int
+    #: Whole lines joined by ``\n`` (no trailing newline).
+    data: bytes
+    #: Lines in ``data``.
+    lines: int
+    #: Bytes of the file this block accounts for (progress).
+    consumed: int
+
+
+class BlockReader:
+    """Whole-line blocks of a binary stream, with memory flat whatever the line lengths.
+
+    A line longer than :data:`MAX_LINE_BYTES` is skipped without being buffered; it
+    still counts as a line, so later line numbers stay right.
+    """
+
+    def __init__(self, handle: BinaryIO, *, block_bytes: int = BLOCK_BYTES, max_line: int = MAX_LINE_BYTES) -> None:
+        self.handle = handle
+        self.block_bytes = block_bytes
+        self.max_line = max_line
+        self.skipped_lines = 0
+        self.lines = 0
+
+    def __iter__(self) -> Iterator[Block]:
+        pending = b""  # the start of a line whose end is not read yet
+        skipping = False  # inside an over-long line, until its newline
+        next_line = 1
+        consumed = 0
+        while True:
+            data = self.handle.read(self.block_bytes)
+            consumed += len(data)
+            if not data:
+                break
+            if skipping:
+                newline = data.find(b"\n")
+                if newline < 0:
+                    continue
+                data, skipping = data[newline + 1 :], False
+                self._skip()
+                next_line += 1
+            buffer = pending + data if pending else data
+            cut = buffer.rfind(b"\n")
+            if cut < 0:
+                pending = buffer
+                if len(pending) > self.max_line:
+                    pending, skipping = b"", True
+                continue
+            block, pending = buffer[:cut], buffer[cut + 1 :]
+            if len(pending) > self.max_line:
+                pending, skipping = b"", True
+            yield from self._emit(block, next_line, consumed)
+            next_line += block.count(b"\n") + 1
+            consumed = 0
+        if skipping:
+            self._skip()
+        elif pending:
+            yield from self._emit(pending, next_line, consumed)
+        elif consumed:
+            yield Block(next_line, b"", 0, consumed)
+
+    def _skip(self) -> None:
+        self.skipped_lines += 1
+        self.lines += 1
+
+    def _emit(self, block: bytes, first_line: int, consumed: int) -> Iterator[Block]:
+        """Whole lines; a line over the limit inside a block is dropped in place (kept empty)."""
+        if len(block) > self.max_line and any(len(line) > self.max_line for line in block.split(b"\n")):
+            lines = block.split(b"\n")
+            long_lines = sum(1 for line in lines if len(line) > self.max_line)
+            self.skipped_lines += long_lines
+            block = b"\n".join(b"" if len(line) > self.max_line else line for line in lines)
+        count = block.count(b"\n") + 1
+        self.lines += count
+        yield Block(first_line, block, count, consumed)
+
+
+# --- worker processes ------------------------------------------------------------------------------
+
+
+def worker_main(number: int, target: Target, tasks: Any, results: Any, stop: Any, tried: Any, done: Any) -> None:
+    """One worker process: scan blocks from ``tasks`` until a ``None`` or the stop flag.
+
+    A task is ``(source, block)``. Reports a hit as ``(source, line, variant, key)``
+    and its end as ``None`` on ``results``; ``tried[number]`` and ``done[number]``
+    count candidates and bytes. The parent owns Ctrl-C: workers ignore SIGINT and
+    are stopped by the flag (or terminated).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    macs = mac_function(target)
+    while not stop.is_set():
+        task = tasks.get()
+        if task is None:
+            break
+        source, block = task
+        hit, count = scan_block(block.data, target, macs) if block.lines else (None, 0)
+        tried[number] += count
+        done[number] += block.consumed
+        if hit is not None:
+            results.put((source, block.first_line + hit.position, hit.variant, hit.key))
+            break
+    results.put(None)
