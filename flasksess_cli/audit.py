@@ -3,8 +3,8 @@
 The built-in list (``known_keys``) is tried first, in process; then each wordlist,
 streamed in whole-line blocks (``wordlist.BlockReader``) to one worker process per
 core (``wordlist.worker_main``), or in process for small lists. A shared flag stops
-every worker at the first match or on Ctrl-C. Also: the cookie in hashcat's mode
-29100 format, for searches too large for one machine.
+every worker at the first match or on Ctrl-C. (``hashcat.py`` hands searches too
+large for one machine to hashcat.)
 
 Pure: returns frozen dataclasses, raises ``BadInput``; never prints.
 """
@@ -83,6 +83,9 @@ class CookieAudit:
     digest: str
     key_derivation: str
     salt: str
+    #: Bytes of the wordlists searched, and their total (None when one is stdin).
+    searched_bytes: int = 0
+    total_bytes: int | None = None
 
     @property
     def rate(self) -> float:
@@ -206,15 +209,16 @@ def audit_cookie(
     builtin: bool = True,
     workers: int = 1,
     progress: Progress | None = None,
+    block_bytes: int = BLOCK_BYTES,
 ) -> CookieAudit:
     """Try the built-in list, then each wordlist, until a key makes ``target``'s signature."""
     started = time.perf_counter()
-    search = _Search(target, progress)
+    search = _Search(target, progress, block_bytes)
     found: Found | None = None
     if builtin:
         found = search.builtin()
     total = None if any(size is None for *_, size in wordlists) else sum(size or 0 for *_, size in wordlists)
-    parallel = workers > 1 and (total is None or total >= PARALLEL_MIN_BYTES)
+    parallel = workers > 1 and (total is None or total >= min(PARALLEL_MIN_BYTES, 8 * block_bytes))
     if found is None and wordlists:
         found = search.wordlists(wordlists, total, workers if parallel else 1)
     return CookieAudit(
@@ -231,17 +235,21 @@ def audit_cookie(
         digest=target.digest,
         key_derivation=target.key_derivation,
         salt=scheme.salt if target.salt == scheme.salt.encode() else target.salt.decode(),
+        searched_bytes=search.searched_bytes,
+        total_bytes=total if wordlists else 0,
     )
 
 
 class _Search:
-    def __init__(self, target: Target, progress: Progress | None) -> None:
+    def __init__(self, target: Target, progress: Progress | None, block_bytes: int) -> None:
         self.target = target
+        self.block_bytes = block_bytes
         self.macs = mac_function(target)
         self.progress = progress
         self.tried = 0
         self.lines = 0
         self.skipped = 0
+        self.searched_bytes = 0
         self.interrupted = False
 
     def builtin(self) -> Found | None:
@@ -255,7 +263,7 @@ class _Search:
     def wordlists(
         self, wordlists: Sequence[tuple[str, BinaryIO, int | None]], total: int | None, workers: int
     ) -> Found | None:
-        readers = [BlockReader(handle) for _, handle, _ in wordlists]
+        readers = [BlockReader(handle, block_bytes=self.block_bytes) for _, handle, _ in wordlists]
         blocks = ((number, block) for number, reader in enumerate(readers) for block in reader)
         try:
             hit = self._parallel(blocks, total, workers) if workers > 1 else self._serial(blocks, total)
@@ -279,8 +287,10 @@ class _Search:
                     hit, count = scan_block(block.data, self.target, self.macs)
                     self.tried += count
                     if hit is not None:
+                        self.searched_bytes = done + block.consumed
                         return source, block.first_line + hit.position, hit.variant, hit.key
                 done += block.consumed
+                self.searched_bytes = done
                 self._report(done, total, self.tried - base)
         except KeyboardInterrupt:
             self.interrupted = True
@@ -291,6 +301,7 @@ class _Search:
         base = self.tried
         state = _Progress(self, pool, total)
         try:
+            pool.start()
             tasks = itertools.chain(blocks, itertools.repeat(None, workers))
             for task in tasks:
                 while not pool.offer(task):  # blocks while the workers are busy: no spinning
@@ -304,8 +315,9 @@ class _Search:
         except KeyboardInterrupt:
             self.interrupted = True
         finally:
-            self.tried = base + pool.tried()
             pool.close()
+            self.tried = base + pool.tried()
+            self.searched_bytes = pool.done()
         return state.hit
 
 
@@ -350,15 +362,15 @@ class _Pool:
         self.stop = ctx.Event()
         self.tried_counts = ctx.Array("q", workers, lock=False)
         self.done_counts = ctx.Array("q", workers, lock=False)
-        self.processes = [
-            ctx.Process(
-                target=worker_main,
-                args=(n, target, self.tasks, self.results_queue, self.stop, self.tried_counts, self.done_counts),
-                daemon=True,
-            )
-            for n in range(workers)
-        ]
-        for process in self.processes:
+        self.ctx, self.target, self.workers, self.worker_main = ctx, target, workers, worker_main
+        self.processes: list[Any] = []
+
+    def start(self) -> None:
+        """Start the workers; each one started is in ``processes`` at once, so close() always finds it."""
+        args = (self.target, self.tasks, self.results_queue, self.stop, self.tried_counts, self.done_counts)
+        for n in range(self.workers):
+            process = self.ctx.Process(target=self.worker_main, args=(n, *args), daemon=True)
+            self.processes.append(process)
             process.start()
 
     def offer(self, task: tuple[int, Block] | None) -> bool:
@@ -393,66 +405,16 @@ class _Pool:
         return sum(self.done_counts)
 
     def close(self) -> None:
+        """Stop every worker: the flag first, then terminate whichever is still inside a block."""
         self.stop.set()
-        for process in self.processes:
-            process.join(timeout=0.2)
-        for process in self.processes:
+        started = [process for process in self.processes if process.pid is not None]
+        deadline = time.monotonic() + 0.2
+        for process in started:
+            process.join(timeout=max(0.0, deadline - time.monotonic()))
+        for process in started:
             if process.is_alive():
                 process.terminate()
-        for process in self.processes:
+        for process in started:
             process.join()
         self.tasks.cancel_join_thread()
         self.results_queue.cancel_join_thread()
-
-
-# --- hashcat -----------------------------------------------------------------------------------------
-
-#: hashcat's mode for Flask session cookies (src/modules/module_29100.c).
-HASHCAT_MODE = 29100
-
-
-@dataclass(frozen=True)
-class HashcatHash:
-    line: str
-    mode: int = HASHCAT_MODE
-
-
-def hashcat_hash(value: str, *, target: Target, kind: str) -> HashcatHash:
-    """The cookie as hashcat mode 29100 takes it; ``BadInput`` saying why when it cannot.
-
-    Mode 29100 (``module_29100.c``, kernel ``m29100_a0-pure.cl``) parses
-    ``payload.timestamp.signature`` with the payload at most 56 base64url characters,
-    the timestamp 1 to 6, and a signature that decodes to 20 bytes; its kernel has
-    HMAC-SHA1, the hmac key derivation and the salt "cookie-session" built in.
-    """
-    import re
-
-    from itsdangerous.encoding import base64_encode
-
-    if kind != "session":
-        raise BadInput(
-            "hashcat mode 29100 cannot take this cookie: a Flask-Session id cookie has no timestamp "
-            "(the mode takes payload.timestamp.signature); search it here instead"
-        )
-    problems: list[str] = []
-    payload, timestamp = value.rsplit(".", 1)[0].rsplit(".", 1)
-    if payload.startswith("."):
-        problems.append(
-            "the payload is zlib-compressed (it starts with '.'); mode 29100 only takes uncompressed payloads"
-        )
-    elif len(payload) > 56:
-        problems.append(f"the payload is {len(payload)} characters; mode 29100 takes at most 56")
-    elif not re.fullmatch(r"[A-Za-z0-9_-]*", payload):
-        problems.append("the payload has characters outside base64url, which mode 29100 refuses")
-    if not 1 <= len(timestamp) <= 6 or not re.fullmatch(r"[A-Za-z0-9_-]+", timestamp):
-        problems.append(f"the timestamp is {len(timestamp)} characters; mode 29100 takes 1 to 6 base64url characters")
-    if target.digest != "sha1":
-        problems.append(f"the cookie is signed with HMAC-{target.digest.upper()}; mode 29100 is HMAC-SHA1 only")
-    if target.key_derivation != "hmac":
-        problems.append(f"the key derivation is {target.key_derivation!r}; mode 29100 has Flask's 'hmac' built in")
-    if target.salt != FLASK_SALT.encode():
-        problems.append(f"the salt is {target.salt.decode()!r}; mode 29100 has 'cookie-session' built in")
-    if problems:
-        raise BadInput(f"hashcat mode 29100 cannot take this cookie: {'; '.join(problems)} (search it here instead)")
-    signature = base64_encode(target.signature).decode("ascii")  # canonical: hashcat checks the alphabet
-    return HashcatHash(f"{payload}.{timestamp}.{signature}")

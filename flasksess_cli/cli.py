@@ -674,7 +674,7 @@ def _sizecheck_source(p: dict[str, Any]) -> Any:
 # --- audit ------------------------------------------------------------------------------------------
 
 
-@cli.group()
+@cli.group(epilog=ENV_KEY)
 def audit() -> None:
     """Check that nobody can guess your secret key: the key itself, or the key behind a cookie.
 
@@ -684,7 +684,7 @@ def audit() -> None:
     """
 
 
-@audit.command("key")
+@audit.command("key", epilog=ENV_KEY)
 @click.argument("key_spec", metavar="[KEY | -]", required=False, envvar="FLASK_SECRET_KEY")
 @click.option(
     "--key-file",
@@ -750,13 +750,14 @@ def _keys_to_audit(
     return [("FLASK_SECRET_KEY" if from_env else "key", keys.parse_key(text.removesuffix("\n").removesuffix("\r")))]
 
 
-@audit.command("cookie")
+@audit.command("cookie", epilog=ENV_COLOUR)
 @cookie_argument
 @click.option(
     "--wordlist",
     "wordlists",
     multiple=True,
     metavar="FILE",
+    type=click.Path(allow_dash=True),
     help="Also try each line of FILE (repeatable; - for stdin; flask-unsign for the flask-unsign-wordlist package's list).",
 )
 @click.option("--no-builtin", is_flag=True, help="Skip the built-in list of published keys.")
@@ -779,7 +780,8 @@ def audit_cookie(
     Exit 1 when the key is found (anyone who finds it can forge any session),
     0 when no candidate signed it, 130 when interrupted. A line of a wordlist is tried
     as its bytes, and also as the value it spells when it is a quoted Python
-    string or bytes literal, hex:... or base64:...
+    string or bytes literal, hex:... or base64:... The digest is guessed from the
+    signature's length unless --digest or --app gives it.
 
     \b
     Examples:
@@ -797,7 +799,9 @@ def audit_cookie(
     digest_given = bool(ctx.params["digest"]) or signing.app is not None
     target, kind = engine.cookie_target(value, scheme=signing.scheme, digest_given=digest_given)
     if hashcat:
-        render.hashcat(engine.hashcat_hash(value, target=target, kind=kind), as_json=as_json)
+        from flasksess_cli.hashcat import hashcat_hash
+
+        render.hashcat(hashcat_hash(value, target=target, kind=kind), as_json=as_json)
         return
     opened = engine.open_wordlists(wordlists)
     try:

@@ -16,8 +16,9 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from flasksess_cli.audit import CookieAudit, HashcatHash
+    from flasksess_cli.audit import CookieAudit
     from flasksess_cli.cookies import DecodedCookie, SignedCookie, Verification
+    from flasksess_cli.hashcat import HashcatHash
     from flasksess_cli.keys import GeneratedKey
     from flasksess_cli.session_size import SessionSize
     from flasksess_cli.sizes import CheckedCookie, RequestReport, SizeCheck
@@ -692,6 +693,12 @@ def audit_progress(*, enabled: bool) -> Iterator[Callable[[int, int | None, int]
             progress.stop()
 
 
+_FIX = (
+    "replace it with flasksess genkey (32 random bytes, 256 bits); do not keep the guessable key in "
+    "SECRET_KEY_FALLBACKS, where it still verifies forged cookies (sessions signed with it end)"
+)
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
@@ -715,6 +722,8 @@ def cookie_audit_document(result: CookieAudit) -> dict[str, Any]:
         "rate": round(result.rate),
         "workers": result.workers,
         "interrupted": result.interrupted,
+        "searched_bytes": result.searched_bytes,
+        "total_bytes": result.total_bytes,
         "builtin": result.builtin,
         "wordlists": list(result.wordlists),
         "kind": result.kind,
@@ -735,7 +744,12 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
     searched = _searched(result)
     if found is None:
         if result.interrupted:
-            console.print(Text.assemble(("INTERRUPTED", "bold yellow"), f": no key among the {searched} tried so far"))
+            share = (
+                f"{result.searched_bytes / result.total_bytes:.0%} of the wordlists searched, "
+                if result.total_bytes
+                else ""
+            )
+            console.print(Text.assemble(("INTERRUPTED", "bold yellow"), f": {share}no key among {searched}"))
         else:
             console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {searched}"))
             console.print(
@@ -747,9 +761,7 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
             )
         return
     console.print(
-        Text.assemble(
-            ("FOUND", "bold red"), ": the cookie was signed with this key; anyone who has it can forge any session"
-        )
+        Text.assemble(("FOUND", "bold red"), ": this key signed the cookie; whoever has it can forge any session")
     )
     emit_value(found.display())
     if found.origin == "built-in" and found.known is not None:
@@ -766,7 +778,7 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
     console.print(_grid([
         ("from", Text(plain(where))),
         ("tried", f"{searched}"),
-        ("fix", "generate a new key (flasksess genkey), deploy it as SECRET_KEY; every session signed with this one is forgeable"),
+        ("fix", _FIX),
     ]))  # fmt: skip
 
 
@@ -787,9 +799,6 @@ def hashcat(result: HashcatHash, *, as_json: bool) -> None:
         return
     emit_value(result.line)
     note(f"hashcat -m {result.mode} -a 0 cookie.hash wordlist.txt   # with this line saved as cookie.hash")
-
-
-_FIX = "flasksess genkey (32 random bytes, 256 bits); deploy it as SECRET_KEY, with the old key in SECRET_KEY_FALLBACKS until its sessions expire"
 
 
 def key_audit_document(results: Sequence[KeyAudit]) -> dict[str, Any]:

@@ -188,7 +188,7 @@ def audit_key(material: bytes, *, role: str = "key") -> KeyAudit:
     known = lookup(material)
     reasons = []
     if known is not None:
-        reasons.append(f"it is a published key: {known.source}")
+        reasons.append("it is a published key: anyone can sign sessions with it, whatever its length")
     if bits < STRONG_BITS:
         why = f"; {', '.join(patterns)}" if patterns else ""
         reasons.append(
@@ -297,7 +297,7 @@ def _pattern_bits(text: str, rate: float, alphabet: str) -> tuple[float, list[st
             covered[start:end] = [True] * (end - start)
             spans.append((start, end, cost, what))
 
-    for start, end, kind in _walks(text.lower(), 6 if machine else _SHORTEST_WALK):
+    for start, end, kind in _walks(text if machine else text.lower(), 6 if machine else _SHORTEST_WALK):
         claim(start, end, math.log2(len(_KEYBOARD_ROWS) * 2 * 10), f"{kind} '{_hint(text[start:end])}'")
     if not machine:
         for match in _DATE.finditer(text):

@@ -58,6 +58,9 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
         ["genkey", "--json", "--count", "2"],
         ["genkey", "--help"],
         ["sizecheck", "--help"],
+        ["audit", "--help"],
+        ["audit", "key", "--help"],
+        ["audit", "cookie", "--help"],
     ],
 )
 def test_light_commands_do_not_import_flask_werkzeug_or_rich(args: list[str]) -> None:
