@@ -86,47 +86,6 @@ def utc(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-class _Shown:
-    """Stands in a pretty-printed tree for a value whose repr would be noisy."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def _displayable(value: Any) -> Any:
-    import math
-    import uuid
-
-    from flasksess_cli.session_json import iso_utc
-
-    if isinstance(value, dict):
-        return {k: _displayable(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_displayable(v) for v in value)
-    if isinstance(value, list):
-        return [_displayable(v) for v in value]
-    if isinstance(value, datetime):
-        return _Shown(f"datetime('{iso_utc(value)}')")
-    if isinstance(value, uuid.UUID):
-        return _Shown(f"UUID('{value}')")
-    if isinstance(value, float) and not math.isfinite(value):
-        return _Shown(f"float('{value}')")
-    return value
-
-
-def session_text(session: dict[str, Any], width: int = 88) -> str:
-    """The session as Python literals (tuple, bytes, Markup, UUID, datetime shown as such).
-
-    Every string goes through repr, so control characters arrive escaped.
-    """
-    import pprint
-
-    return pprint.pformat(_displayable(session), width=width, sort_dicts=False)
-
-
 def _grid(rows: list[tuple[str, Any]]) -> Any:
     from rich.table import Table
 
@@ -206,7 +165,9 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[
         ]
     rows: list[tuple[str, Any]] = []
     if cookie.session is not None:
-        rows.append(("session", ReprHighlighter()(Text(session_text(cookie.session)))))
+        from flasksess_cli.session_json import python_text
+
+        rows.append(("session", ReprHighlighter()(Text(python_text(cookie.session)))))
     if cookie.payload_error:
         rows.append(("payload", Text(cookie.payload_error, style="red")))
     elif cookie.compressed:
