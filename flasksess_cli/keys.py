@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flasksess_cli.errors import BadInput, OutputExists, UsageError
 
@@ -124,12 +124,27 @@ def parse_key(spec: str) -> SecretKey:
     return SecretKey(spec)
 
 
-def _literal_bytes(spec: str) -> bytes:
+def python_literal(text: str) -> Any:
+    """``ast.literal_eval`` (never ``eval``), quiet, and failing only with ``ValueError``.
+
+    Quiet because Python merely warns about an invalid escape such as ``"\\d"`` and still
+    reads it; the warning would be a second line on stderr.
+    """
     import ast
+    import warnings
 
     try:
-        value = ast.literal_eval(spec)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.literal_eval(text)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
+        raise ValueError("not a Python literal") from exc
+
+
+def _literal_bytes(spec: str) -> bytes:
+    try:
+        value = python_literal(spec)
+    except ValueError:
         value = None
     if not isinstance(value, bytes):
         raise BadInput("the key looks like a Python bytes literal but is not a valid one (write it as b'...')")
@@ -185,11 +200,9 @@ def _assigned_key(rhs: str) -> SecretKey:
     """The value of ``NAME=value`` or ``NAME = '...'``: a quoted literal, or the bare text."""
     rhs = rhs.strip()
     if rhs[:1] in {"'", '"'} or re.fullmatch(_BYTES_LITERAL, rhs):
-        import ast
-
         try:
-            value = ast.literal_eval(rhs)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            value = python_literal(rhs)
+        except ValueError:
             value = None
         if isinstance(value, (str, bytes)) and value:
             return SecretKey(value)

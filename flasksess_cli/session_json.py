@@ -268,11 +268,11 @@ def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
 def session_from_text(text: str, form: str = "typed") -> dict[str, Any]:
     """A session written as typed JSON (``decode --json``'s "session"), Flask's tagged JSON, or a Python literal."""
     if form == "python":
-        import ast
+        from flasksess_cli.keys import python_literal
 
         try:
-            value = ast.literal_eval(text.strip())
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            value = python_literal(text.strip())
+        except ValueError:
             raise BadInput("the session is not a Python literal (a dict of str, int, tuple, bytes, ...)") from None
         check_depth(value)
     else:

@@ -159,11 +159,11 @@ def _literal_value(line: bytes) -> list[tuple[str, bytes]]:
             except UnicodeDecodeError:
                 return []
             return [("literal", inner)]
-    import ast
+    from flasksess_cli.keys import python_literal
 
     try:
-        literal = value = ast.literal_eval(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        literal = value = python_literal(line.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is one too
         return []
     if isinstance(value, str):
         try:

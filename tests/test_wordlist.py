@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,9 @@ from flasksess_cli.wordlist import _literal_value
 def by_ast(line: bytes) -> list[bytes]:
     """The reference: the value Python itself reads from the line, as UTF-8 bytes."""
     try:
-        value = ast.literal_eval(line.decode("utf-8"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = ast.literal_eval(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return []
     if isinstance(value, str):
