@@ -1,10 +1,11 @@
 """The ``flasksess`` command line: parse, call the pure modules, render.
 
-The only package that imports click. The root group and ``genkey`` live here; every
-other command family has its own module (``codec``, ``sizecheck``, ``audit``,
-``demo``), imported only when that command runs, shows its help or completes its
-options. Heavy modules (rich, Flask, the codec) are imported inside the commands
-that use them: every ``--help`` and every TAB press runs this file.
+The only package that builds commands with click (render uses only click.echo).
+The root group and ``genkey`` live here; every other command family has its own
+module (``codec``, ``sizecheck``, ``audit``, ``demo``), imported only when that
+command runs, shows its help or completes its options. Heavy modules (rich, Flask,
+the codec) are imported inside the commands that use them: every ``--help`` and
+every TAB press runs this file.
 """
 
 from __future__ import annotations
