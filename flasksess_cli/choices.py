@@ -1,7 +1,7 @@
 """The fixed vocabularies of the command line, as plain constants.
 
-``cli.py`` imports this at every start-up to build its option choices (and TAB
-completion offers them), so it imports nothing.
+The command modules (``flasksess_cli.cli``) import this at every start-up to build
+their option choices (and TAB completion offers them), so it imports nothing.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The exit-code contract and the domain errors that carry it.
 
 Every command exits with one of :class:`ExitCode`. Pure modules raise a
-:class:`FlasksessError` subclass; ``cli.py`` turns it into one ``Error:`` line on
-stderr and the error's exit code, in one place.
+:class:`FlasksessError` subclass; ``FlasksessGroup.main`` (``flasksess_cli.cli``)
+turns it into one ``Error:`` line on stderr and the error's exit code, in one place.
 """
 
 from __future__ import annotations

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import click
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flasksess_cli import keys
+from flasksess_cli.cli import cli
 from flasksess_cli.cookies import sign_session
 from tests.conftest import Invoke
 
@@ -61,6 +64,25 @@ def test_exit_code_contract(invoke: Invoke, args: list[str], stdin: str | None, 
         assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
     if code in (0, 1):
         assert "Error" not in result.stderr
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("sizechek", "sizecheck"), ("serve-dmo", "serve-demo")])
+def test_a_mistyped_command_is_answered_as_if_every_command_were_loaded(typo: str, meant: str) -> None:
+    # A fresh process: in this one, earlier tests have already loaded the lazy commands.
+    proc = subprocess.run(
+        [sys.executable, "-m", "flasksess_cli", typo], capture_output=True, text=True, timeout=60, check=False
+    )
+    message = f"Error: No such command {typo!r}."
+    if hasattr(click.exceptions, "NoSuchCommand"):  # click >= 8.4 suggests the nearest name
+        message += f" Did you mean {meant!r}?"
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", message + " (see 'flasksess --help')\n")
+
+
+def test_every_command_loads_under_the_name_it_is_listed_by() -> None:
+    ctx = click.Context(cli)
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name
 
 
 def test_secret_keys_never_appear_in_errors(invoke: Invoke, tmp_path: Path) -> None:

@@ -84,6 +84,47 @@ def test_cookie_commands_do_not_import_flask_or_werkzeug(args: list[str]) -> Non
         assert heavy == []
 
 
+LOADED = """
+import json, sys
+from flasksess_cli.cli import cli
+code = None
+try:
+    cli.main(args=sys.argv[1:], prog_name="flasksess")
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps([code, sorted(m for m in sys.modules if m.startswith("flasksess_cli"))]), file=sys.stderr)
+"""
+COMMAND_MODULES = {
+    "flasksess_cli.cli.codec",
+    "flasksess_cli.cli.sizecheck",
+    "flasksess_cli.cli.audit",
+    "flasksess_cli.cli.demo",
+}
+
+
+@pytest.mark.parametrize(
+    ("args", "needed", "never"),
+    [
+        (["--version"], set(), {*COMMAND_MODULES, "flasksess_cli.cookies"}),
+        (["genkey"], {"flasksess_cli.keys"}, {*COMMAND_MODULES, "flasksess_cli.cookies"}),
+        (
+            ["decode", "--json", COOKIE],
+            {"flasksess_cli.cli.codec", "flasksess_cli.cookies", "flasksess_cli.render.codec"},
+            {*COMMAND_MODULES - {"flasksess_cli.cli.codec"}, "flasksess_cli.sizes", "flasksess_cli.audit"},
+        ),
+    ],
+    ids=["--version", "genkey", "decode --json"],
+)
+def test_a_command_imports_its_own_family_only(args: list[str], needed: set[str], never: set[str]) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADED, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    code, loaded = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert code in (0, None) and proc.stdout.strip(), "the command did not run"
+    assert needed <= set(loaded)
+    assert never.isdisjoint(loaded), sorted(never & set(loaded))
+
+
 def test_python_dash_m_behaves_like_the_console_script() -> None:
     via_module = subprocess.run(
         [sys.executable, "-m", "flasksess_cli", "genkey", "--bytes", "8"],

@@ -1,0 +1,220 @@
+"""The ``flasksess`` command line: parse, call the pure modules, render.
+
+The only package that builds commands with click (render uses only click.echo).
+The root group and ``genkey`` live here; every other command family has its own
+module (``codec``, ``sizecheck``, ``audit``, ``demo``), imported only when that
+command runs, shows its help or completes its options. Heavy modules (rich, Flask,
+the codec) are imported inside the commands that use them: every ``--help`` and
+every TAB press runs this file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from flasksess_cli import keys
+from flasksess_cli.cli.options import ENV_KEY, ENV_NONE, read_input
+from flasksess_cli.errors import BadInput, ExitCode, FlasksessError
+
+__all__ = ["FlasksessGroup", "cli", "completion_script", "main", "read_input"]
+
+
+class FlasksessGroup(click.Group):
+    """Turns every error a user can cause into one ``Error:`` line and its exit code.
+
+    Subcommands in ``lazy_subcommands`` (name -> ``"module:attribute"``) are imported
+    only when asked for, as in click's "lazily loading subcommands" pattern: running
+    one, its ``--help`` or completing its options loads that module alone.
+    """
+
+    def __init__(self, *args: Any, lazy_subcommands: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = dict(lazy_subcommands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands and cmd_name not in self.commands:
+            self.add_command(self._load(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        # click's "Did you mean ...?" looks only at the loaded commands: load them all for an unknown name.
+        if not ctx.resilient_parsing and args and self.get_command(ctx, args[0]) is None:
+            for name in self.lazy_subcommands:
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+    def _load(self, cmd_name: str) -> click.Command:
+        module_name, _, attribute = self.lazy_subcommands[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{self.lazy_subcommands[cmd_name]} is not a click command")
+        return command
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except FlasksessError as exc:
+            _fail(str(exc), exc.exit_code)
+        except click.UsageError as exc:
+            hint = ""
+            if exc.ctx is not None:
+                hint = f" (see '{exc.ctx.command_path} --help')"
+            _fail(exc.format_message() + hint, ExitCode.USAGE)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except click.Abort:
+            _fail("interrupted", 130)
+        sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def _terminal_width() -> int:
+    """What ``shutil.get_terminal_size`` answers, without importing shutil (and with it bz2 and lzma)."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1).columns
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "terminal_width": min(_terminal_width(), 100)}
+
+
+@click.group(
+    cls=FlasksessGroup,
+    context_settings=CONTEXT_SETTINGS,
+    epilog=ENV_KEY,
+    lazy_subcommands={
+        "decode": "flasksess_cli.cli.codec:decode",
+        "verify": "flasksess_cli.cli.codec:verify",
+        "sign": "flasksess_cli.cli.codec:sign",
+        "sizecheck": "flasksess_cli.cli.sizecheck:sizecheck",
+        "audit": "flasksess_cli.cli.audit:audit",
+        "serve-demo": "flasksess_cli.cli.demo:serve_demo",
+    },
+)
+@click.version_option(package_name="flasksess", prog_name="flasksess")
+def cli() -> None:
+    """Flask secret keys and session cookies: generate, decode, verify, sign, size-check, audit.
+
+    \b
+    Exit codes: 0 success; 1 the answer is "no" (bad signature, cookie too large,
+    guessable key); 2 usage error; 3 input unreadable or not what the command takes.
+    """
+
+
+def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
+    try:
+        keys.check_key_length(value)
+    except FlasksessError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+    return value
+
+
+@cli.command(epilog=ENV_NONE)
+@click.option(
+    "--bytes",
+    "n_bytes",
+    type=int,
+    default=keys.DEFAULT_KEY_BYTES,
+    show_default=True,
+    callback=_check_bytes,
+    help=f"Random bytes per key ({keys.MIN_KEY_BYTES} to {keys.MAX_KEY_BYTES}).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(keys.KEY_FORMATS),
+    default="hex",
+    show_default=True,
+    help="hex; urlsafe base64; base64; a Python bytes literal; an env line; a config.py line.",
+)
+@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="How many independent keys.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the key to this file (mode 0600) instead of stdout.",
+)
+@click.option("--force", is_flag=True, help="With --out: replace an existing file.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@click.pass_context
+def genkey(
+    ctx: click.Context, n_bytes: int, fmt: str, count: int, out: Path | None, force: bool, as_json: bool
+) -> None:
+    """Generate a strong SECRET_KEY from the operating system's random source.
+
+    stdout carries only the key, so it can be captured by the shell.
+
+    \b
+    Examples:
+      flasksess genkey
+      export FLASK_SECRET_KEY=$(flasksess genkey)
+      flasksess genkey --format bytes          # b'...' for app.secret_key = ...
+      flasksess genkey --format env >> .env
+      flasksess genkey --out instance/secret.key
+    """
+    from flasksess_cli import render
+
+    generated = keys.generate_keys(n_bytes=n_bytes, fmt=fmt, count=count)
+    if out is not None:
+        keys.write_private_file(out, "".join(k.key + "\n" for k in generated).encode(), force=force)
+    many = ctx.get_parameter_source("count") is click.core.ParameterSource.COMMANDLINE
+    render.generated_keys(generated, as_json=as_json, as_list=many, path=str(out) if out else None)
+
+
+@cli.command(epilog=ENV_NONE)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the TAB-completion script for SHELL (the same as completions/).
+
+    \b
+    Examples:
+      flasksess completion bash > ~/.local/share/bash-completion/completions/flasksess
+      flasksess completion zsh > "${fpath[1]}/_flasksess"
+      flasksess completion fish > ~/.config/fish/completions/flasksess.fish
+    """
+    from flasksess_cli import render
+
+    render.emit_value(completion_script(shell))
+
+
+def completion_script(shell: str) -> str:
+    """click's own completion script for this application."""
+    from click.shell_completion import get_completion_class
+
+    shell_class = get_completion_class(shell)
+    if shell_class is None:
+        raise BadInput(f"no completion for the shell {shell!r}")
+    return shell_class(cli, {}, "flasksess", "_FLASKSESS_COMPLETE").source()
+
+
+def main() -> None:
+    cli(prog_name="flasksess")

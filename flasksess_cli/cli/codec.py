@@ -1,0 +1,151 @@
+"""``decode``, ``verify`` and ``sign``: a session cookie read, checked, or written."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from flasksess_cli import choices
+from flasksess_cli.cli.options import (
+    ENV_COLOUR,
+    ENV_KEY,
+    Signing,
+    complete_at_file,
+    cookie_argument,
+    json_option,
+    key_options,
+    max_size_option,
+    read_input,
+    scheme_options,
+)
+from flasksess_cli.errors import ExitCode
+
+
+@click.command(epilog=ENV_COLOUR)
+@cookie_argument
+@click.option("--legacy-epoch", is_flag=True, help="Timestamps count from 2011-01-01 (itsdangerous <= 0.24).")
+@max_size_option
+@json_option
+def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: int, as_json: bool) -> None:
+    """Show what is inside a session cookie. No key needed, and nothing is verified.
+
+    COOKIE is the value, name=value, a Cookie: or Set-Cookie: header (or several header
+    lines), or - to read stdin.
+
+    \b
+    Examples:
+      flasksess decode 'eyJ1c2VyX2lkIjo0Mn0.aT8ZWQ.0d2x...'
+      curl -si http://127.0.0.1:5000/login | flasksess decode -
+      flasksess decode --json "$COOKIE" | jq .session
+    """
+    from flasksess_cli.cookie_input import extract_cookie
+    from flasksess_cli.cookies import decode_cookie
+    from flasksess_cli.render import codec as render
+
+    value = extract_cookie(read_input(cookie, "cookie"), name=cookie_name or choices.DEFAULT_COOKIE_NAME)
+    render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
+
+
+@click.command(epilog=ENV_KEY)
+@cookie_argument
+@key_options
+@scheme_options
+@click.option(
+    "--max-age",
+    type=click.IntRange(min=0),
+    metavar="SECONDS",
+    help="Reject cookies older than this [default: 2678400, Flask's 31 days, or the app's lifetime].",
+)
+@click.option("--no-max-age", is_flag=True, help="Do not check the age.")
+@max_size_option
+@json_option
+@click.pass_context
+def verify(
+    ctx: click.Context, /, cookie: str, max_age: int | None, no_max_age: bool, max_json: int, as_json: bool, **_: Any
+) -> None:
+    """Check that a session cookie was signed with your key (or a fallback), and is not expired.
+
+    Exit 0 only when Flask would load the cookie as a session; 1 when not (bad signature,
+    expired, future-dated, or signed but unloadable); 3 when the input is not a cookie.
+
+    \b
+    Examples:
+      FLASK_SECRET_KEY=... flasksess verify "$COOKIE"
+      flasksess verify --key-file instance/secret.key --fallback 'old-key' "$COOKIE"
+      flasksess verify --app myapp:app --json "$COOKIE"
+    """
+    from flasksess_cli.cookie_input import extract_cookie
+    from flasksess_cli.cookies import verify_cookie
+    from flasksess_cli.render import codec as render
+
+    signing = Signing(ctx, need_key=True)
+    value = extract_cookie(read_input(cookie, "cookie"), name=signing.cookie_name)
+    limit = None if no_max_age else (max_age if max_age is not None else signing.max_age)
+    result = verify_cookie(
+        value, key=signing.required_key, fallbacks=signing.fallbacks, scheme=signing.scheme, max_age=limit,
+        legacy_epoch=ctx.params["legacy_epoch"], max_json=max_json,
+    )  # fmt: skip
+    render.verification(result, as_json=as_json)
+    ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
+
+
+@click.command(epilog=ENV_KEY)
+@click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
+@click.option(
+    "--tagged", is_flag=True, help="SESSION is Flask's tagged JSON (decode's \"payload\"), not the typed form."
+)
+@click.option(
+    "--python",
+    "python_literal",
+    metavar="LITERAL",
+    shell_complete=complete_at_file,
+    help="The session as a Python literal with tuples and bytes (or @FILE, or -); read safely, never eval'd.",
+)
+@key_options
+@scheme_options
+@click.option(
+    "--timestamp",
+    type=click.IntRange(min=0, max=2**63),
+    metavar="UNIX",
+    help="Sign at this time (reproducible output).",
+)
+@click.option("--no-sort-keys", is_flag=True, help="Keep the session's key order, as Quart writes it.")
+@json_option
+@click.pass_context
+def sign(
+    ctx: click.Context,
+    /, session_text: str, tagged: bool, python_literal: str | None, timestamp: int | None,
+    no_sort_keys: bool, as_json: bool, **_: Any,
+) -> None:  # fmt: skip
+    """Sign a session into a cookie that Flask accepts.
+
+    SESSION is JSON in the typed form that decode --json prints as "session" (so the two
+    round-trip), @FILE, or - / nothing for stdin. The current key signs; fallbacks never do.
+
+    \b
+    Examples:
+      flasksess sign -k "$KEY" '{"user_id": 42}'
+      flasksess sign --python "{'cart': (1, 2), 'token': b'\\x00'}" --key-file secret.key
+      flasksess decode --json "$C" | jq .session | flasksess sign --timestamp 1700000000 -
+      curl -b "session=$(flasksess sign '{"user_id": 1}')" http://127.0.0.1:5000/
+    """
+    from flasksess_cli.cookies import sign_session
+    from flasksess_cli.render import codec as render
+    from flasksess_cli.session_json import session_from_text
+
+    if python_literal is not None and session_text != "-":
+        raise click.UsageError("give the session either as SESSION or with --python, not both", ctx=ctx)
+    if python_literal is None and session_text == "-" and sys.stdin.isatty():
+        raise click.UsageError("give the SESSION to sign (JSON, @FILE, or pipe it in)", ctx=ctx)
+    form = "python" if python_literal is not None else ("tagged" if tagged else "typed")
+    session = session_from_text(read_input(python_literal or session_text, "session"), form)
+    signing = Signing(ctx, need_key=True)
+    app = signing.app
+    signed = sign_session(
+        session, key=signing.required_key, scheme=signing.scheme, timestamp=timestamp,
+        legacy_epoch=ctx.params["legacy_epoch"], sort_keys=not no_sort_keys and (app.sort_keys if app else True),
+        ensure_ascii=app.ensure_ascii if app else True,
+    )  # fmt: skip
+    render.signed(signed, as_json=as_json)

@@ -1,0 +1,59 @@
+"""``serve-demo``: Flask's login demo with a live cookie inspector, on a real server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from flasksess_cli import keys
+from flasksess_cli.cli.options import ENV_KEY, key_options, resolve_key
+
+
+@click.command("serve-demo", epilog=ENV_KEY)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; other than loopback, a warning."
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=5000,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@key_options
+@click.option("--allow-weak-key", is_flag=True, help="Accept a key under 16 bytes or a published example key.")
+@click.option("--behind-proxy", is_flag=True, help="Trust X-Forwarded-* headers from one proxy (Werkzeug's ProxyFix).")
+@click.option("--debug", is_flag=True, help="Flask debug mode and DEBUG logging (no interactive debugger).")
+@click.pass_context
+def serve_demo(
+    ctx: click.Context, /, host: str, port: int, allow_weak_key: bool, behind_proxy: bool, debug: bool, **_: Any
+) -> None:
+    """Run Flask's classic login demo for real, with a live cookie inspector.
+
+    Log in, log out, see the flash messages, and watch the session cookie on every page:
+    decoded, dated and size-checked. "Grow the session" pushes the cookie past 4096 bytes
+    so you can see the browser keep the old session. Ctrl-C stops the server.
+
+    \b
+    Examples:
+      flasksess serve-demo                       # http://127.0.0.1:5000/, a fresh random key
+      flasksess serve-demo --port 0              # any free port
+      flasksess serve-demo --key-file secret.key --fallback old-key
+    """
+    from flasksess_cli import render
+    from flasksess_cli.demo import server
+
+    key = resolve_key(ctx)
+    if key is None:
+        key = keys.SecretKey(keys.generate_keys(fmt="hex")[0].key)
+        render.note("No secret key given: using a fresh random one, so sessions end when the server stops.")
+    elif not allow_weak_key:
+        server.refuse_weak_key(key)
+    fallbacks = tuple(keys.parse_key(spec).value for spec in ctx.params["fallback_specs"])
+    if not server.is_loopback(host):
+        render.note(f"Warning: listening on {host}, not loopback: other machines can reach this demo.")
+    running = server.bind(server.demo_app(key.value, fallbacks, behind_proxy=behind_proxy, debug=debug), host, port)
+    render.emit_value(server.url_of(running))
+    server.serve(running)
+    render.note("Stopped.")

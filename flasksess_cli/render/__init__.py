@@ -1,0 +1,94 @@
+"""All output: ``--json`` documents, copyable values, and human output with rich.
+
+The only package that imports rich, and it does so inside the functions that need
+it, so that commands which print plain values never pay for it. This module holds
+what every command shares; ``codec``, ``sizecheck`` and ``audit`` hold each command
+family's documents and human output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from flasksess_cli.keys import GeneratedKey
+
+
+def emit_json(document: Any) -> None:
+    """One JSON document on stdout: sorted keys, strict JSON (no NaN)."""
+    import json
+
+    click.echo(json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False))
+
+
+def emit_value(value: str) -> None:
+    """A value the user copies (key, cookie): alone on its line, never wrapped."""
+    click.echo(value)
+
+
+def note(message: str) -> None:
+    """A remark for the person at the terminal, on stderr."""
+    click.echo(message, err=True)
+
+
+def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool, path: str | None) -> None:
+    if as_json:
+        docs = [
+            {"format": k.format, "bytes": k.bytes, "entropy_bits": k.entropy_bits}
+            | ({"path": path} if path else {"key": k.key})
+            for k in keys
+        ]
+        emit_json(docs if as_list else docs[0])
+    elif path:
+        noun = "key" if len(keys) == 1 else f"{len(keys)} keys"
+        note(f"Wrote {noun} to {path} (mode 0600).")
+    else:
+        for k in keys:
+            emit_value(k.key)
+
+
+# --- shared pieces of human output ------------------------------------------------------------------
+
+
+def make_console() -> Console:
+    """A Console for stdout, built per call so that NO_COLOR, TERM=dumb and pipes are honoured."""
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def plain(untrusted: str) -> str:
+    """Untrusted text with every non-printable character escaped, so none reaches the terminal."""
+    return untrusted if untrusted.isprintable() else repr(untrusted)[1:-1]
+
+
+def duration(seconds: float) -> str:
+    """``3 hours``, ``30 days``: the largest whole unit."""
+    seconds = abs(int(seconds))
+    for unit, size in (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
+def utc(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def grid(rows: list[tuple[str, Any]]) -> Any:
+    """Label and value rows, labels in bold: the body of most human reports."""
+    from rich.table import Table
+
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for label, value in rows:
+        table.add_row(label, value)
+    return table

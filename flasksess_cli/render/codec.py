@@ -1,0 +1,197 @@
+"""decode, verify and sign: their ``--json`` documents and human output."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from flasksess_cli.render import duration, emit_json, emit_value, grid, make_console, plain, utc
+
+if TYPE_CHECKING:
+    from flasksess_cli.cookies import DecodedCookie, SignedCookie, Verification
+
+_DIGEST_NOTES = {"sha1": "HMAC-SHA1, Flask's default"}
+
+
+def cookie_document(cookie: DecodedCookie) -> dict[str, Any]:
+    """decode --json: the documented keys (README, "decode --json")."""
+    from flasksess_cli.session_json import iso_utc, to_typed
+
+    issued = cookie.issued_at
+    return {
+        "kind": cookie.kind,
+        "session": None if cookie.session is None else to_typed(cookie.session),
+        "payload": cookie.payload,
+        "compressed": cookie.compressed,
+        "timestamp": cookie.timestamp,
+        "issued_at": iso_utc(issued) if issued else None,
+        "epoch": "legacy-2011" if cookie.legacy_epoch else "unix",
+        "legacy_epoch_suspected": cookie.legacy_epoch_suspected,
+        "legacy_tags": cookie.legacy_tags,
+        "signature": cookie.signature,
+        "digest_guess": cookie.digest_guess,
+        "session_id": cookie.session_id,
+        "sizes": {"cookie": len(cookie.value), "stored": cookie.stored_bytes, "json": cookie.json_bytes},
+        "verified": False,
+    }
+
+
+def decoded(cookie: DecodedCookie, *, as_json: bool) -> None:
+    if as_json:
+        emit_json(cookie_document(cookie))
+        return
+    from rich.text import Text
+
+    console = make_console()
+    console.print(
+        Text(
+            "Decoded without a key: NOT verified. Anyone can read a Flask session; only the secret key "
+            "proves who wrote it (flasksess verify).",
+            style="yellow",
+        )
+    )
+    console.print(grid(_cookie_rows(cookie)))
+
+
+def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[str, Any]]:
+    import time
+
+    from rich.highlighter import ReprHighlighter
+    from rich.text import Text
+
+    digest = f"{len(cookie.signature)} characters: " + _DIGEST_NOTES.get(
+        cookie.digest_guess,
+        f"HMAC-{cookie.digest_guess.upper()} (a custom session interface)"
+        if cookie.digest_guess != "unknown"
+        else "no digest has this length",
+    )
+    if cookie.kind == "session-id":
+        return [
+            (
+                "kind",
+                "Flask-Session server-side session id: the data lives on the server; the cookie holds only the id",
+            ),
+            ("session id", Text(plain(cookie.session_id or ""))),
+            ("signature", digest + " (verify checks it with salt 'flask-session')"),
+        ]
+    rows: list[tuple[str, Any]] = []
+    if cookie.session is not None:
+        from flasksess_cli.session_json import python_text
+
+        rows.append(("session", ReprHighlighter()(Text(python_text(cookie.session)))))
+    if cookie.payload_error:
+        rows.append(("payload", Text(cookie.payload_error, style="red")))
+    elif cookie.compressed:
+        rows.append(
+            ("payload", f"zlib-compressed: {cookie.stored_bytes} bytes inflate to {cookie.json_bytes} bytes of JSON")
+        )
+    else:
+        rows.append(("payload", f"not compressed: {cookie.json_bytes} bytes of JSON"))
+    rows.append(("cookie", f"{len(cookie.value)} characters"))
+    issued = cookie.issued_at
+    if issued is not None:
+        age = time.time() - issued.timestamp()
+        when = f"{duration(age)} ago" if age >= 0 else f"{duration(age)} in the future"
+        rows.append(
+            ("signed", f"{utc(issued)} ({when})" + (", timestamp counted from 2011" if cookie.legacy_epoch else ""))
+        )
+        if lifetime:  # verify's verdict line speaks for the max-age it checked
+            rows.append(("lifetime", _lifetime(age)))
+    if cookie.legacy_epoch_suspected and cookie.timestamp is not None:
+        from flasksess_cli.cookies import LEGACY_EPOCH
+
+        legacy = datetime.fromtimestamp(cookie.timestamp + LEGACY_EPOCH, tz=timezone.utc)
+        rows.append(("note", Text(
+            f"a Unix time before 2011 predates Flask's cookie sessions: counted from 2011 (itsdangerous <= 0.24) "
+            f"it is {utc(legacy)}; use --legacy-epoch", style="yellow",
+        )))  # fmt: skip
+    if cookie.legacy_tags:
+        rows.append(
+            (
+                "note",
+                Text("loaded with Flask < 1.0 rules: Flask >= 1.0 fails on this payload (HTTP 500)", style="yellow"),
+            )
+        )
+    rows.append(("signature", digest))
+    return rows
+
+
+def _lifetime(age: float) -> str:
+    from flasksess_cli.choices import DEFAULT_MAX_AGE
+
+    if age < 0:
+        return "signed in the future: itsdangerous >= 2.0 rejects it, so Flask starts an empty session"
+    if age > DEFAULT_MAX_AGE:
+        return f"older than Flask's default 31-day lifetime by {duration(age - DEFAULT_MAX_AGE)}: Flask would start an empty session"
+    return f"within Flask's default 31-day lifetime: expires in {duration(DEFAULT_MAX_AGE - age)}"
+
+
+_VERDICTS = {
+    "valid": ("VALID", "green"),
+    "bad-signature": ("BAD SIGNATURE", "red"),
+    "expired": ("EXPIRED", "red"),
+    "future-timestamp": ("NOT YET VALID", "red"),
+    "malformed-timestamp": ("MALFORMED", "red"),
+    "malformed-payload": ("MALFORMED", "red"),
+}
+
+
+def verdict_detail(result: Verification) -> str:
+    """One sentence on what Flask would do with this cookie."""
+    key = "the current key" if result.matched_key == "current" else f"{result.matched_key} (a fallback key)"
+    if result.reason == "valid":
+        if result.cookie.kind == "session-id":
+            return f"the session id was signed with {key}"
+        limit = "" if result.max_age is None or result.age_seconds is None else (
+            f"; expires in {duration(result.max_age - result.age_seconds)} (max-age {duration(result.max_age)})"
+        )  # fmt: skip
+        return f"signed with {key} {duration(result.age_seconds or 0)} ago{limit}"
+    if result.reason == "bad-signature":
+        return "no key given signed this cookie: Flask would start an empty session"
+    if result.reason == "expired":
+        over = (result.age_seconds or 0) - (result.max_age or 0)
+        return f"signed with {key}, but {duration(over)} past the max-age of {duration(result.max_age or 0)}: Flask would start an empty session"
+    if result.reason == "future-timestamp":
+        return f"signed with {key}, but dated {duration(result.age_seconds or 0)} in the future: itsdangerous >= 2.0 rejects it"
+    if result.reason == "malformed-timestamp":
+        return f"signed with {key}, but the timestamp is malformed: Flask would start an empty session"
+    return f"signed with {key}, but Flask cannot load the payload and answers such requests with HTTP 500"
+
+
+def verification_document(result: Verification) -> dict[str, Any]:
+    return cookie_document(result.cookie) | {
+        "verified": result.verified,
+        "valid": result.valid,
+        "reason": result.reason,
+        "detail": verdict_detail(result),
+        "matched_key": result.matched_key,
+        "age_seconds": result.age_seconds,
+        "max_age": result.max_age,
+        "error": result.cookie.timestamp_error or result.cookie.payload_error,
+    }
+
+
+def verification(result: Verification, *, as_json: bool) -> None:
+    if as_json:
+        emit_json(verification_document(result))
+        return
+    from rich.text import Text
+
+    label, style = _VERDICTS[result.reason]
+    console = make_console()
+    console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
+    console.print(grid(_cookie_rows(result.cookie, lifetime=False)))
+
+
+def signed(cookie: SignedCookie, *, as_json: bool) -> None:
+    if as_json:
+        emit_json(
+            {
+                "cookie": cookie.value,
+                "length": len(cookie.value),
+                "compressed": cookie.compressed,
+                "json_bytes": cookie.json_bytes,
+            }
+        )
+    else:
+        emit_value(cookie.value)
