@@ -25,7 +25,7 @@ DEFAULT_MAX_AGE = 31 * 24 * 3600  # PERMANENT_SESSION_LIFETIME, applied to every
 MAX_INPUT_BYTES = 1 << 20
 DEFAULT_MAX_JSON_BYTES = 1 << 20
 
-#: sizecheck: the servers whose Cookie header limit ``--server`` picks (rows of sizes.LIMITS).
+#: sizecheck: the servers whose Cookie header limit ``--server`` picks (rows of limits.LIMITS).
 SIZECHECK_SERVERS = (
     "nginx", "apache", "gunicorn", "tomcat", "node", "iis", "alb", "cloudflare", "cloudfront", "werkzeug",
 )  # fmt: skip

@@ -17,6 +17,7 @@ from flasksess_cli.choices import DEFAULT_COOKIE_NAME, DEFAULT_MAX_AGE
 from flasksess_cli.cookies import DecodedCookie, Scheme, SignedCookie, decode_cookie, sign_session
 from flasksess_cli.errors import BadInput
 from flasksess_cli.keys import SecretKey
+from flasksess_cli.limits import DEFAULT_MAX_COOKIE_SIZE
 from flasksess_cli.session_json import dumps_flask
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class CookieSettings:
     #: that already holds ``_permanent`` is permanent anyway.
     permanent: bool = False
     lifetime: int = DEFAULT_MAX_AGE
-    max_cookie_size: int = sizes.DEFAULT_MAX_COOKIE_SIZE
+    max_cookie_size: int = DEFAULT_MAX_COOKIE_SIZE
     digest: str = "sha1"
     sort_keys: bool = True
     ensure_ascii: bool = True

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from flasksess_cli import sizes
 from flasksess_cli.errors import BadInput
+from flasksess_cli.limits import ATTRIBUTE_LIMIT
 from flasksess_cli.session_size import CookieSettings, check_received, check_session, check_value
 
 #: Redirects followed at most (Chromium's limit).
@@ -162,7 +163,7 @@ class Jar:
 
 def _usable(attribute: str | None) -> str | None:
     """Browsers ignore an attribute value over 1024 bytes (Chromium, Firefox)."""
-    return attribute if attribute is not None and sizes.wire_bytes(attribute) <= sizes.ATTRIBUTE_LIMIT else None
+    return attribute if attribute is not None and sizes.wire_bytes(attribute) <= ATTRIBUTE_LIMIT else None
 
 
 def _default_path(path: str) -> str:

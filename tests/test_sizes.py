@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from werkzeug.http import dump_cookie
 
-from flasksess_cli import choices, sizes
+from flasksess_cli import choices, limits, sizes
 from flasksess_cli.errors import BadInput
 from flasksess_cli.sizes import CookieAttributes, check_cookie, check_request, check_set_cookie
 
@@ -16,26 +16,26 @@ EXPIRES = "Tue, 22 Dec 2026 14:00:55 GMT"
 
 
 def test_limits_table_is_one_table_with_a_source_for_every_row() -> None:
-    ids = [row.id for row in sizes.LIMITS]
+    ids = [row.id for row in limits.LIMITS]
     assert len(ids) == len(set(ids))
-    for row in sizes.LIMITS:
+    for row in limits.LIMITS:
         assert row.source and row.counts and row.on_exceed and row.enforced_by, row.id
         assert row.limit > 0 and row.unit in {"bytes", "cookies"}
-    assert (sizes.BROWSER_LIMIT, sizes.DEFAULT_MAX_COOKIE_SIZE, sizes.ATTRIBUTE_LIMIT) == (4096, 4093, 1024)
-    assert (sizes.COOKIES_PER_DOMAIN, sizes.PARTITION_LIMIT) == (180, 10240)
+    assert (limits.BROWSER_LIMIT, limits.DEFAULT_MAX_COOKIE_SIZE, limits.ATTRIBUTE_LIMIT) == (4096, 4093, 1024)
+    assert (limits.COOKIES_PER_DOMAIN, limits.PARTITION_LIMIT) == (180, 10240)
 
 
 def test_server_choices_are_the_server_rows_of_the_table() -> None:
-    assert tuple(row.id for row in sizes.SERVERS) == choices.SIZECHECK_SERVERS
+    assert tuple(row.id for row in limits.SERVERS) == choices.SIZECHECK_SERVERS
     issue = {"nginx": 8192, "apache": 8190, "gunicorn": 8190, "tomcat": 8192, "node": 16384, "iis": 16384}
     issue |= {"alb": 16384, "cloudflare": 16384, "werkzeug": 65536}
-    assert {row.id: row.limit for row in sizes.SERVERS if row.id in issue} == issue
+    assert {row.id: row.limit for row in limits.SERVERS if row.id in issue} == issue
 
 
 def test_flask_default_max_cookie_size_is_the_tables() -> None:
     import flask
 
-    assert flask.Flask(__name__).config["MAX_COOKIE_SIZE"] == sizes.DEFAULT_MAX_COOKIE_SIZE
+    assert flask.Flask(__name__).config["MAX_COOKIE_SIZE"] == limits.DEFAULT_MAX_COOKIE_SIZE
 
 
 # --- the header, byte for byte against Werkzeug's dump_cookie ------------------------------------

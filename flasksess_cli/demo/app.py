@@ -22,6 +22,7 @@ from flasksess_cli import session_json, sizes
 from flasksess_cli.cookies import DecodedCookie, decode_cookie
 from flasksess_cli.demo.sessions import MAX_SESSION_JSON, GuardedSessionInterface, signed_value
 from flasksess_cli.errors import BadInput
+from flasksess_cli.limits import BROWSER_LIMIT
 
 MAX_USERNAME = 64
 MAX_GROW = 20_000
@@ -172,7 +173,7 @@ class Inspector:
 
     @property
     def browser_limit(self) -> int:
-        return sizes.BROWSER_LIMIT
+        return BROWSER_LIMIT
 
 
 def _int_arg(name: str) -> int | None:

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
 
 def limits(*, as_json: bool) -> None:
-    """sizecheck --limits: the table in sizes.LIMITS."""
-    from flasksess_cli.sizes import LIMITS
+    """sizecheck --limits: the table in limits.LIMITS."""
+    from flasksess_cli.limits import LIMITS
 
     if as_json:
         emit_json(
@@ -187,7 +187,7 @@ def _cookie_section(checked: CheckedCookie) -> list[Any]:
         table.add_row("Flask: whole header", f"{r.header_bytes:,}", "-", "-", "", Text("off (0)", style="dim"))
     longest = _longest_attribute(r.header)
     if longest is not None:
-        from flasksess_cli.sizes import ATTRIBUTE_LIMIT
+        from flasksess_cli.limits import ATTRIBUTE_LIMIT
 
         name, size = longest
         table.add_row(
