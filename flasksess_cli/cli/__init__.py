@@ -123,7 +123,7 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "terminal_width": min
 )
 @click.version_option(package_name="flasksess", prog_name="flasksess")
 def cli() -> None:
-    """Flask secret keys and session cookies: generate, decode, verify, sign, size-check, audit.
+    """Flask secret keys and session cookies: generate, decode, verify, sign, size-check, audit, demo.
 
     \b
     Exit codes: 0 success; 1 the answer is "no" (bad signature, cookie too large,

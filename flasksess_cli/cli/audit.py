@@ -20,7 +20,7 @@ from flasksess_cli.cli.options import (
 from flasksess_cli.errors import BadInput, ExitCode
 
 
-@click.group(epilog=ENV_KEY)
+@click.group(epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
 def audit() -> None:
     """Check that nobody can guess your secret key: the key itself, or the key behind a cookie.
 

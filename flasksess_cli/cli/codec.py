@@ -48,7 +48,7 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
     render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
 
 
-@click.command(epilog=ENV_KEY)
+@click.command(epilog=ENV_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
 @cookie_argument
 @key_options
 @scheme_options

@@ -25,7 +25,7 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     return pairs
 
 
-@click.command(epilog=ENV_COLOUR)
+@click.command(epilog=ENV_COLOUR, short_help="Will this session cookie survive browsers and servers?")
 @click.argument("cookie", metavar="[COOKIE]", required=False)
 @click.option(
     "--session",
