@@ -35,6 +35,7 @@ from flasksess_cli.limits import (
     SERVERS,
     Limit,
 )
+from flasksess_cli.session_json import http_date
 
 if TYPE_CHECKING:
     from flasksess_cli.session_size import SessionSize
@@ -61,13 +62,6 @@ class CookieAttributes:
     #: An IMF-fixdate (29 characters) or None; Flask sets it for a permanent session.
     expires: str | None = None
     max_age: int | None = None
-
-
-def http_date(moment: datetime) -> str:
-    """Werkzeug's ``http_date``: ``Wed, 21 Oct 2026 07:28:00 GMT``."""
-    import email.utils
-
-    return email.utils.format_datetime(moment.astimezone(timezone.utc), usegmt=True)
 
 
 def permanent_expires(lifetime: int = DEFAULT_MAX_AGE, *, now: datetime | None = None) -> str:
