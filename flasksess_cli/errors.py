@@ -18,6 +18,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: The input is unreadable or not what the command takes.
     BAD_INPUT = 3
+    #: Interrupted (Ctrl-C): 128 + SIGINT, as shells report it.
+    INTERRUPTED = 130
 
 
 class FlasksessError(Exception):

@@ -118,7 +118,7 @@ def parse_key(spec: str) -> SecretKey:
         except ValueError:
             raise BadInput("the hex: key is not valid hex (write it as hex:<pairs of hex digits>)") from None
     if sep and prefix == "base64":
-        return SecretKey(_base64_bytes(rest))
+        return SecretKey(decode_base64_key(rest))
     if not spec:
         raise BadInput("the secret key is empty (give a key, or generate one with 'flasksess genkey')")
     return SecretKey(spec)
@@ -151,7 +151,8 @@ def _literal_bytes(spec: str) -> bytes:
     return value
 
 
-def _base64_bytes(text: str) -> bytes:
+def decode_base64_key(text: str) -> bytes:
+    """The bytes of a ``base64:`` key: standard or urlsafe alphabet, padding optional, whitespace ignored."""
     import base64
     import binascii
 
@@ -169,14 +170,14 @@ _ENV_LINE = r"(?:export\s+)?FLASK_SECRET_KEY\s*=\s*(.*)"
 _PYTHON_LINE = r"SECRET_KEY\s*=\s*(.*)"
 
 
-def read_key_file(path: Path) -> SecretKey:
+def read_key_file(path: str | os.PathLike[str]) -> SecretKey:
     """Read a key file: the key alone, or a line that ``genkey --format env|python`` writes.
 
     One trailing newline is not part of the key. A file that is not UTF-8 text
     holds a raw binary key, used byte for byte.
     """
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
         raise BadInput(f"cannot read key file {str(path)!r}: {exc.strerror or 'unreadable'}") from None
@@ -210,13 +211,16 @@ def _assigned_key(rhs: str) -> SecretKey:
     return parse_key(rhs)
 
 
-def write_private_file(path: Path, data: bytes, *, force: bool = False) -> None:
+def write_private_file(target: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
     """Write ``data`` to ``path`` with mode 0600, all or nothing.
 
     The data goes to a private temporary file in the same directory first, then
     is linked into place (refusing an existing file unless ``force``) so that no
     reader ever sees a partial file and an interrupted write leaves nothing behind.
     """
+    from pathlib import Path
+
+    path = Path(target)
     directory = path.parent
     if not force and (path.exists() or path.is_symlink()):
         raise OutputExists(f"{str(path)!r} already exists (use --force to overwrite it)")

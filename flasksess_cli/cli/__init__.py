@@ -14,7 +14,6 @@ import importlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import click
@@ -84,7 +83,7 @@ class FlasksessGroup(click.Group):
         except click.ClickException as exc:
             _fail(exc.format_message(), exc.exit_code)
         except click.Abort:
-            _fail("interrupted", 130)
+            _fail("interrupted", ExitCode.INTERRUPTED)
         sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
 
 
@@ -160,15 +159,13 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
 @click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="How many independent keys.")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     help="Write the key to this file (mode 0600) instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --out: replace an existing file.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
 @click.pass_context
-def genkey(
-    ctx: click.Context, n_bytes: int, fmt: str, count: int, out: Path | None, force: bool, as_json: bool
-) -> None:
+def genkey(ctx: click.Context, n_bytes: int, fmt: str, count: int, out: str | None, force: bool, as_json: bool) -> None:
     """Generate a strong SECRET_KEY from the operating system's random source.
 
     stdout carries only the key, so it can be captured by the shell.
@@ -187,7 +184,7 @@ def genkey(
     if out is not None:
         keys.write_private_file(out, "".join(k.key + "\n" for k in generated).encode(), force=force)
     many = ctx.get_parameter_source("count") is click.core.ParameterSource.COMMANDLINE
-    render.generated_keys(generated, as_json=as_json, as_list=many, path=str(out) if out else None)
+    render.generated_keys(generated, as_json=as_json, as_list=many, path=out)
 
 
 @cli.command(epilog=ENV_NONE)

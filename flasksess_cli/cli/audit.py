@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,13 +10,19 @@ from flasksess_cli import keys
 from flasksess_cli.cli.options import (
     ENV_COLOUR,
     ENV_KEY,
-    Signing,
+    app_option,
     cookie_argument,
     json_option,
+    key_file_option,
+    pass_given,
     read_input,
+    resolve_settings,
     scheme_options,
 )
 from flasksess_cli.errors import BadInput, ExitCode
+
+if TYPE_CHECKING:
+    from flasksess_cli.settings import Given
 
 
 @click.group(epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
@@ -32,21 +37,12 @@ def audit() -> None:
 
 @audit.command("key", epilog=ENV_KEY)
 @click.argument("key_spec", metavar="[KEY | -]", required=False, envvar="FLASK_SECRET_KEY")
-@click.option(
-    "--key-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read the key from this file (as genkey --out writes it).",
-)
-@click.option(
-    "--app",
-    "app_spec",
-    metavar="MODULE:APP",
-    help="Audit this Flask app's SECRET_KEY and each of its SECRET_KEY_FALLBACKS.",
-)
+@key_file_option
+@app_option("Audit this Flask app's SECRET_KEY and each of its SECRET_KEY_FALLBACKS.")
 @json_option
 @click.pass_context
 def audit_key(
-    ctx: click.Context, key_spec: str | None, key_file: Path | None, app_spec: str | None, as_json: bool
+    ctx: click.Context, key_spec: str | None, key_file: str | None, app_spec: str | None, as_json: bool
 ) -> None:
     """Estimate how guessable a secret key is: weak (exit 1) or strong (exit 0).
 
@@ -61,8 +57,8 @@ def audit_key(
       flasksess audit key --key-file instance/secret.key
       flasksess audit key --app myapp:app --json
     """
+    from flasksess_cli.audit.strength import audit_key as assess
     from flasksess_cli.render import audit as render
-    from flasksess_cli.strength import audit_key as assess
 
     results = [assess(key.material, role=role) for role, key in _keys_to_audit(ctx, key_spec, key_file, app_spec)]
     render.key_audit(results, as_json=as_json)
@@ -70,7 +66,7 @@ def audit_key(
 
 
 def _keys_to_audit(
-    ctx: click.Context, key_spec: str | None, key_file: Path | None, app_spec: str | None
+    ctx: click.Context, key_spec: str | None, key_file: str | None, app_spec: str | None
 ) -> list[tuple[str, keys.SecretKey]]:
     from_env = ctx.get_parameter_source("key_spec") is click.core.ParameterSource.ENVIRONMENT
     given = [
@@ -83,7 +79,7 @@ def _keys_to_audit(
     if key_file is not None:
         return [("key", keys.read_key_file(key_file))]
     if app_spec:
-        from flasksess_cli.flaskapp import load_app_settings
+        from flasksess_cli.settings import load_app_settings
 
         app = load_app_settings(app_spec)
         if app.key is None:
@@ -97,7 +93,7 @@ def _keys_to_audit(
 
 
 @audit.command("cookie", epilog=ENV_COLOUR)
-@cookie_argument
+@cookie_argument(with_app=True)
 @click.option(
     "--wordlist",
     "wordlists",
@@ -117,9 +113,10 @@ def _keys_to_audit(
 @scheme_options
 @json_option
 @click.pass_context
+@pass_given
 def audit_cookie(
     ctx: click.Context, /, cookie: str, wordlists: tuple[str, ...], no_builtin: bool, workers: int | None,
-    hashcat: bool, as_json: bool, **_: Any,
+    hashcat: bool, legacy_epoch: bool, as_json: bool, given: Given,
 ) -> None:  # fmt: skip
     """Search for the key that signed a session cookie: published keys first, then your wordlists.
 
@@ -136,27 +133,28 @@ def audit_cookie(
       flasksess audit cookie --app myapp:app --json "$COOKIE"
       flasksess audit cookie --hashcat "$COOKIE" > cookie.hash   # then: hashcat -m 29100
     """
-    from flasksess_cli import audit as engine
-    from flasksess_cli.cookie_input import extract_cookie
+    from flasksess_cli.audit import search
+    from flasksess_cli.audit import wordlists as lists
+    from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import audit as render
 
-    signing = Signing(ctx, need_key=False)
-    value = extract_cookie(read_input(cookie, "cookie"), name=signing.cookie_name)
-    digest_given = bool(ctx.params["digest"]) or signing.app is not None
-    target, kind = engine.cookie_target(value, scheme=signing.scheme, digest_given=digest_given)
+    settings = resolve_settings(given)
+    value = extract_cookie(read_input(cookie, "cookie"), name=settings.cookie_name)
+    digest_known = given.overrides.get("digest") is not None or settings.app is not None
+    target, kind = search.cookie_target(value, scheme=settings.scheme, digest_given=digest_known)
     if hashcat:
-        from flasksess_cli.hashcat import hashcat_hash
+        from flasksess_cli.audit.hashcat import hashcat_hash
 
         render.hashcat(hashcat_hash(value, target=target, kind=kind), as_json=as_json)
         return
-    opened = engine.open_wordlists(wordlists)
+    opened = lists.open_wordlists(wordlists)
     try:
         with render.audit_progress(enabled=not as_json) as progress:
-            result = engine.audit_cookie(
-                target, kind=kind, scheme=signing.scheme, wordlists=opened, builtin=not no_builtin,
-                workers=workers or engine.default_workers(), progress=progress,
+            result = search.audit_cookie(
+                target, kind=kind, scheme=settings.scheme, wordlists=opened, builtin=not no_builtin,
+                workers=workers or search.default_workers(), progress=progress,
             )  # fmt: skip
     finally:
-        engine.close_wordlists(opened)
+        lists.close_wordlists(opened)
     render.cookie_audit(result, as_json=as_json)
-    ctx.exit(130 if result.interrupted else ExitCode.NO if result.found else ExitCode.OK)
+    ctx.exit(ExitCode.INTERRUPTED if result.interrupted else ExitCode.NO if result.found else ExitCode.OK)

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from flasksess_cli import choices
+from flasksess_cli import defaults
 from flasksess_cli.cli.options import (
     ENV_COLOUR,
     ENV_KEY,
-    Signing,
     complete_at_file,
     cookie_argument,
     json_option,
     key_options,
+    legacy_epoch_option,
     max_size_option,
+    pass_given,
     read_input,
+    resolve_settings,
     scheme_options,
+    session_form,
+    session_form_options,
 )
 from flasksess_cli.errors import ExitCode
 
+if TYPE_CHECKING:
+    from flasksess_cli.settings import Given
+
 
 @click.command(epilog=ENV_COLOUR)
-@cookie_argument
-@click.option("--legacy-epoch", is_flag=True, help="Timestamps count from 2011-01-01 (itsdangerous <= 0.24).")
+@cookie_argument(with_app=False)
+@legacy_epoch_option
 @max_size_option
 @json_option
 def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: int, as_json: bool) -> None:
@@ -40,16 +47,16 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
       curl -si http://127.0.0.1:5000/login | flasksess decode -
       flasksess decode --json "$COOKIE" | jq .session
     """
-    from flasksess_cli.cookie_input import extract_cookie
-    from flasksess_cli.cookies import decode_cookie
+    from flasksess_cli.codec.cookie import decode_cookie
+    from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import codec as render
 
-    value = extract_cookie(read_input(cookie, "cookie"), name=cookie_name or choices.DEFAULT_COOKIE_NAME)
+    value = extract_cookie(read_input(cookie, "cookie"), name=cookie_name or defaults.DEFAULT_COOKIE_NAME)
     render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
 
 
 @click.command(epilog=ENV_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
-@cookie_argument
+@cookie_argument(with_app=True)
 @key_options
 @scheme_options
 @click.option(
@@ -62,9 +69,11 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
 @max_size_option
 @json_option
 @click.pass_context
+@pass_given
 def verify(
-    ctx: click.Context, /, cookie: str, max_age: int | None, no_max_age: bool, max_json: int, as_json: bool, **_: Any
-) -> None:
+    ctx: click.Context, /, cookie: str, legacy_epoch: bool, max_age: int | None, no_max_age: bool, max_json: int,
+    as_json: bool, given: Given,
+) -> None:  # fmt: skip
     """Check that a session cookie was signed with your key (or a fallback), and is not expired.
 
     Exit 0 only when Flask would load the cookie as a session; 1 when not (bad signature,
@@ -76,16 +85,16 @@ def verify(
       flasksess verify --key-file instance/secret.key --fallback 'old-key' "$COOKIE"
       flasksess verify --app myapp:app --json "$COOKIE"
     """
-    from flasksess_cli.cookie_input import extract_cookie
-    from flasksess_cli.cookies import verify_cookie
+    from flasksess_cli.codec.cookie import verify_cookie
+    from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import codec as render
 
-    signing = Signing(ctx, need_key=True)
-    value = extract_cookie(read_input(cookie, "cookie"), name=signing.cookie_name)
-    limit = None if no_max_age else (max_age if max_age is not None else signing.max_age)
+    settings = resolve_settings(given, need_key=True)
+    value = extract_cookie(read_input(cookie, "cookie"), name=settings.cookie_name)
+    limit = None if no_max_age else (max_age if max_age is not None else settings.lifetime)
     result = verify_cookie(
-        value, key=signing.required_key, fallbacks=signing.fallbacks, scheme=signing.scheme, max_age=limit,
-        legacy_epoch=ctx.params["legacy_epoch"], max_json=max_json,
+        value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme, max_age=limit,
+        legacy_epoch=legacy_epoch, max_json=max_json,
     )  # fmt: skip
     render.verification(result, as_json=as_json)
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
@@ -93,16 +102,7 @@ def verify(
 
 @click.command(epilog=ENV_KEY)
 @click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
-@click.option(
-    "--tagged", is_flag=True, help="SESSION is Flask's tagged JSON (decode's \"payload\"), not the typed form."
-)
-@click.option(
-    "--python",
-    "python_literal",
-    metavar="LITERAL",
-    shell_complete=complete_at_file,
-    help="The session as a Python literal with tuples and bytes (or @FILE, or -); read safely, never eval'd.",
-)
+@session_form_options
 @key_options
 @scheme_options
 @click.option(
@@ -114,10 +114,11 @@ def verify(
 @click.option("--no-sort-keys", is_flag=True, help="Keep the session's key order, as Quart writes it.")
 @json_option
 @click.pass_context
+@pass_given
 def sign(
     ctx: click.Context,
-    /, session_text: str, tagged: bool, python_literal: str | None, timestamp: int | None,
-    no_sort_keys: bool, as_json: bool, **_: Any,
+    /, session_text: str, tagged: bool, python_literal: str | None, legacy_epoch: bool, timestamp: int | None,
+    no_sort_keys: bool, as_json: bool, given: Given,
 ) -> None:  # fmt: skip
     """Sign a session into a cookie that Flask accepts.
 
@@ -131,21 +132,19 @@ def sign(
       flasksess decode --json "$C" | jq .session | flasksess sign --timestamp 1700000000 -
       curl -b "session=$(flasksess sign '{"user_id": 1}')" http://127.0.0.1:5000/
     """
-    from flasksess_cli.cookies import sign_session
+    from flasksess_cli.codec.cookie import sign_session
+    from flasksess_cli.codec.session_json import session_from_text
     from flasksess_cli.render import codec as render
-    from flasksess_cli.session_json import session_from_text
 
     if python_literal is not None and session_text != "-":
         raise click.UsageError("give the session either as SESSION or with --python, not both", ctx=ctx)
     if python_literal is None and session_text == "-" and sys.stdin.isatty():
         raise click.UsageError("give the SESSION to sign (JSON, @FILE, or pipe it in)", ctx=ctx)
-    form = "python" if python_literal is not None else ("tagged" if tagged else "typed")
+    form = session_form(tagged=tagged, python_literal=python_literal)
     session = session_from_text(read_input(python_literal or session_text, "session"), form)
-    signing = Signing(ctx, need_key=True)
-    app = signing.app
+    settings = resolve_settings(given, need_key=True)
     signed = sign_session(
-        session, key=signing.required_key, scheme=signing.scheme, timestamp=timestamp,
-        legacy_epoch=ctx.params["legacy_epoch"], sort_keys=not no_sort_keys and (app.sort_keys if app else True),
-        ensure_ascii=app.ensure_ascii if app else True,
+        session, key=settings.required_key, scheme=settings.scheme, timestamp=timestamp, legacy_epoch=legacy_epoch,
+        sort_keys=settings.sort_keys and not no_sort_keys, ensure_ascii=settings.ensure_ascii,
     )  # fmt: skip
     render.signed(signed, as_json=as_json)

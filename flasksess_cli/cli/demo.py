@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.options import ENV_KEY, key_options, resolve_key
+from flasksess_cli.cli.options import ENV_KEY, key_options, pass_given, resolve_settings
+
+if TYPE_CHECKING:
+    from flasksess_cli.settings import Given
 
 
 @click.command("serve-demo", epilog=ENV_KEY)
@@ -25,10 +28,8 @@ from flasksess_cli.cli.options import ENV_KEY, key_options, resolve_key
 @click.option("--allow-weak-key", is_flag=True, help="Accept a key under 16 bytes or a published example key.")
 @click.option("--behind-proxy", is_flag=True, help="Trust X-Forwarded-* headers from one proxy (Werkzeug's ProxyFix).")
 @click.option("--debug", is_flag=True, help="Flask debug mode and DEBUG logging (no interactive debugger).")
-@click.pass_context
-def serve_demo(
-    ctx: click.Context, /, host: str, port: int, allow_weak_key: bool, behind_proxy: bool, debug: bool, **_: Any
-) -> None:
+@pass_given
+def serve_demo(host: str, port: int, allow_weak_key: bool, behind_proxy: bool, debug: bool, given: Given) -> None:
     """Run Flask's classic login demo for real, with a live cookie inspector.
 
     Log in, log out, see the flash messages, and watch the session cookie on every page:
@@ -44,13 +45,14 @@ def serve_demo(
     from flasksess_cli import render
     from flasksess_cli.demo import server
 
-    key = resolve_key(ctx)
+    settings = resolve_settings(given)
+    key = settings.key
     if key is None:
         key = keys.SecretKey(keys.generate_keys(fmt="hex")[0].key)
         render.note("No secret key given: using a fresh random one, so sessions end when the server stops.")
     elif not allow_weak_key:
         server.refuse_weak_key(key)
-    fallbacks = tuple(keys.parse_key(spec).value for spec in ctx.params["fallback_specs"])
+    fallbacks = tuple(fallback.value for fallback in settings.fallbacks)
     if not server.is_loopback(host):
         render.note(f"Warning: listening on {host}, not loopback: other machines can reach this demo.")
     running = server.bind(server.demo_app(key.value, fallbacks, behind_proxy=behind_proxy, debug=debug), host, port)

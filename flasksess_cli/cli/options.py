@@ -1,24 +1,31 @@
-"""What the commands share: input reading, option decorators, and the key and scheme they resolve.
+"""What the commands share: input reading, every shared option (declared once), and the settings they resolve.
+
+Options that describe the app (keys, ``--app``, salt, digest, cookie name and
+attributes) reach a command as one typed :class:`~flasksess_cli.settings.Given`
+(:func:`pass_given`), which :func:`resolve_settings` merges with ``--app`` and
+Flask's defaults in :func:`flasksess_cli.settings.resolve`.
 
 Imported at every start-up (the root group's help takes its Environment line from
-here), so its top-level imports stay light: click, choices, keys and errors.
+here), so its top-level imports stay light: click, defaults and errors.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from flasksess_cli import choices, keys
+from flasksess_cli import defaults
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
-    from flasksess_cli.cookies import Scheme
-    from flasksess_cli.flaskapp import AppSettings
+    from flasksess_cli.settings import Given, SessionSettings
+
+Decorator = Callable[[Any], Any]
 
 #: The "Environment:" line of each command's help.
 ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), NO_COLOR (no colour)."
@@ -26,7 +33,7 @@ ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
 ENV_NONE = "Environment: none read."
 
 
-def read_input(source: str, what: str, *, limit: int = choices.MAX_INPUT_BYTES) -> str:
+def read_input(source: str, what: str, *, limit: int = defaults.MAX_INPUT_BYTES) -> str:
     """An argument's text: itself, ``-`` for stdin, or ``@FILE``; at most ``limit`` bytes, UTF-8."""
     data: bytes
     if source == "-":
@@ -66,132 +73,156 @@ def complete_at_file(ctx: click.Context, param: click.Parameter, incomplete: str
     return items
 
 
-def cookie_argument(f: Any) -> Any:
-    f = click.option(
-        "--cookie-name",
-        metavar="NAME",
-        help=f"Which cookie to take from a Cookie: or Set-Cookie: header [default: {choices.DEFAULT_COOKIE_NAME}, or the app's].",
-    )(f)
-    return click.argument("cookie", metavar="COOKIE")(f)
+def _stack(*decorators: Decorator) -> Decorator:
+    """Apply options in the order written (the first one listed shows first in --help)."""
+
+    def decorate(f: Any) -> Any:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+
+    return decorate
 
 
-def scheme_options(f: Any) -> Any:
-    for decorator in reversed(
-        [
-            click.option(
-                "--app",
-                "app_spec",
-                metavar="MODULE:APP",
-                help="Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app syntax).",
-            ),
-            click.option("--salt", help=f"The session interface's salt [default: {choices.FLASK_SALT}]."),
-            click.option(
-                "--digest", type=click.Choice(tuple(choices.DIGEST_SIZES)), help="HMAC digest [default: sha1]."
-            ),
-            click.option(
-                "--key-derivation",
-                type=click.Choice(choices.KEY_DERIVATIONS),
-                help="itsdangerous key derivation [default: hmac, Flask's].",
-            ),
-            click.option(
-                "--legacy-epoch",
-                is_flag=True,
-                help="Timestamps count from 2011-01-01 (cookies signed by itsdangerous <= 0.24).",
-            ),
-        ]
-    ):
-        f = decorator(f)
-    return f
+# --- every shared option, declared once --------------------------------------------------------------
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document (keys in the README).")
+
+legacy_epoch_option = click.option(
+    "--legacy-epoch", is_flag=True, help="Timestamps count from 2011-01-01 (cookies signed by itsdangerous <= 0.24)."
+)
+
+max_size_option = click.option(
+    "--max-size",
+    "max_json",
+    type=click.IntRange(min=1),
+    default=defaults.DEFAULT_MAX_JSON_BYTES,
+    show_default=True,
+    metavar="BYTES",
+    help="Refuse payloads that inflate to more JSON than this (zip-bomb guard).",
+)
+
+digest_option = click.option(
+    "--digest", type=click.Choice(tuple(defaults.DIGEST_SIZES)), help="The session's HMAC digest [default: sha1]."
+)
+
+key_file_option = click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False),
+    help="Read the SECRET_KEY from this file (as genkey --out writes it).",
+)
 
 
-def key_options(f: Any) -> Any:
-    for decorator in reversed(
-        [
-            click.option(
-                "--secret-key",
-                "-k",
-                envvar="FLASK_SECRET_KEY",
-                show_envvar=True,
-                metavar="KEY",
-                help="The SECRET_KEY: text, b'...' bytes literal, hex:... or base64:... "
-                "Prefer FLASK_SECRET_KEY or --key-file: a key in argv shows in ps and shell history.",
-            ),
-            click.option(
-                "--key-file",
-                type=click.Path(dir_okay=False, path_type=Path),
-                help="Read the SECRET_KEY from this file (as genkey --out writes it).",
-            ),
-            click.option(
-                "--fallback",
-                "fallback_specs",
-                multiple=True,
-                metavar="KEY",
-                help="An older key that still verifies (repeatable, oldest first, as SECRET_KEY_FALLBACKS).",
-            ),
-        ]
-    ):
-        f = decorator(f)
-    return f
+def app_option(help: str) -> Decorator:
+    return click.option("--app", "app_spec", metavar="MODULE:APP", help=help)
 
 
-def json_option(f: Any) -> Any:
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document (keys in the README).")(f)
+def cookie_name_option(help: str) -> Decorator:
+    return click.option("--cookie-name", metavar="NAME", help=help)
 
 
-def max_size_option(f: Any) -> Any:
-    return click.option(
-        "--max-size",
-        "max_json",
-        type=click.IntRange(min=1),
-        default=choices.DEFAULT_MAX_JSON_BYTES,
-        show_default=True,
-        metavar="BYTES",
-        help="Refuse payloads that inflate to more JSON than this (zip-bomb guard).",
-    )(f)
+def cookie_argument(*, with_app: bool) -> Decorator:
+    """The COOKIE argument and --cookie-name, for the commands that read one cookie."""
+    default = defaults.DEFAULT_COOKIE_NAME + (", or the app's" if with_app else "")
+    return _stack(
+        click.argument("cookie", metavar="COOKIE"),
+        cookie_name_option(f"Which cookie to take from a Cookie: or Set-Cookie: header [default: {default}]."),
+    )
 
 
-class Signing:
-    """Keys, scheme and cookie settings from the options, with ``--app`` filling what was not given."""
+#: The session given as text: --tagged and --python, beside the command's own SESSION.
+session_form_options = _stack(
+    click.option(
+        "--tagged", is_flag=True, help="The session is Flask's tagged JSON (decode's \"payload\"), not the typed form."
+    ),
+    click.option(
+        "--python",
+        "python_literal",
+        metavar="LITERAL",
+        shell_complete=complete_at_file,
+        help="The session as a Python literal with tuples and bytes (or @FILE, or -); read safely, never eval'd.",
+    ),
+)
 
-    def __init__(self, ctx: click.Context, *, need_key: bool) -> None:
-        from flasksess_cli.cookies import Scheme
+#: How the app signs: --app, --salt, --digest, --key-derivation, --legacy-epoch.
+scheme_options = _stack(
+    app_option(
+        "Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app syntax)."
+    ),
+    click.option("--salt", help=f"The session interface's salt [default: {defaults.FLASK_SALT}]."),
+    digest_option,
+    click.option(
+        "--key-derivation",
+        type=click.Choice(defaults.KEY_DERIVATIONS),
+        help="itsdangerous key derivation [default: hmac, Flask's].",
+    ),
+    legacy_epoch_option,
+)
 
-        p = ctx.params
-        app: AppSettings | None = None
-        if p.get("app_spec"):
-            from flasksess_cli.flaskapp import load_app_settings
-
-            app = load_app_settings(p["app_spec"])
-        self.app = app
-        self.key = resolve_key(ctx, app)
-        if need_key and self.key is None:
-            raise click.UsageError("no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app", ctx=ctx)
-        self.max_age: int = app.max_age if app else choices.DEFAULT_MAX_AGE
-        given = tuple(keys.parse_key(spec) for spec in p.get("fallback_specs") or ())
-        self.fallbacks = given or (app.fallbacks if app else ())
-        base = app.scheme if app else Scheme()
-        self.scheme: Scheme = Scheme(
-            salt=p.get("salt") or base.salt,
-            digest=p.get("digest") or base.digest,
-            key_derivation=p.get("key_derivation") or base.key_derivation,
-        )
-        self.cookie_name: str = p.get("cookie_name") or (app.cookie_name if app else choices.DEFAULT_COOKIE_NAME)
-
-    @property
-    def required_key(self) -> keys.SecretKey:
-        if self.key is None:  # only when constructed with need_key=False
-            raise BadInput("no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app")
-        return self.key
+#: The keys: --secret-key/-k (or FLASK_SECRET_KEY), --key-file, --fallback.
+key_options = _stack(
+    click.option(
+        "--secret-key",
+        "-k",
+        envvar="FLASK_SECRET_KEY",
+        show_envvar=True,
+        metavar="KEY",
+        help="The SECRET_KEY: text, b'...' bytes literal, hex:... or base64:... "
+        "Prefer FLASK_SECRET_KEY or --key-file: a key in argv shows in ps and shell history.",
+    ),
+    key_file_option,
+    click.option(
+        "--fallback",
+        "fallback_specs",
+        multiple=True,
+        metavar="KEY",
+        help="An older key that still verifies (repeatable, oldest first, as SECRET_KEY_FALLBACKS).",
+    ),
+)
 
 
-def resolve_key(ctx: click.Context, app: AppSettings | None = None) -> keys.SecretKey | None:
-    """The key from --secret-key, --key-file, FLASK_SECRET_KEY or the app; a file or the app beats the environment."""
-    p = ctx.params
-    from_env = ctx.get_parameter_source("secret_key") is click.core.ParameterSource.ENVIRONMENT
-    if p.get("secret_key") and p.get("key_file") and not from_env:
-        raise click.UsageError("give either --secret-key or --key-file, not both", ctx=ctx)
-    if p.get("key_file"):
-        return keys.read_key_file(p["key_file"])
-    if p.get("secret_key") and not (from_env and app and app.key):
-        return keys.parse_key(p["secret_key"])
-    return app.key if app else None
+def session_form(*, tagged: bool, python_literal: str | None) -> str:
+    """Which form a session given as text is in: "python", "tagged" or "typed"."""
+    return "python" if python_literal is not None else ("tagged" if tagged else "typed")
+
+
+# --- the options that describe the app, handed over as one typed value ---------------------------------
+
+_GIVEN = {"app_spec": "app", "secret_key": "secret_key", "key_file": "key_file", "fallback_specs": "fallbacks"}
+#: Options named after a SessionSettings field.
+_OVERRIDES = frozenset(
+    {"salt", "digest", "key_derivation", "cookie_name", "domain", "path", "secure", "httponly", "samesite",
+     "partitioned", "permanent", "max_cookie_size"}
+)  # fmt: skip
+
+
+def pass_given(f: Any) -> Any:
+    """Hand the app-describing options to the command as one ``given: Given`` argument."""
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        from flasksess_cli.settings import Given
+
+        ctx = click.get_current_context()
+        taken = {field: kwargs.pop(name) for name, field in _GIVEN.items() if name in kwargs}
+        taken["fallbacks"] = tuple(taken.get("fallbacks") or ())
+        from_env = ctx.get_parameter_source("secret_key") is click.core.ParameterSource.ENVIRONMENT
+        overrides = {name: kwargs.pop(name) for name in list(kwargs) if name in _OVERRIDES}
+        return f(*args, given=Given(**taken, key_from_env=from_env, overrides=overrides), **kwargs)
+
+    return command
+
+
+def resolve_settings(given: Given, *, need_key: bool = False) -> SessionSettings:
+    """:func:`flasksess_cli.settings.resolve`, with a missing key or clashing options as usage errors."""
+    from flasksess_cli import errors
+    from flasksess_cli.settings import NO_KEY, resolve
+
+    ctx = click.get_current_context()
+    try:
+        settings = resolve(given)
+    except errors.UsageError as exc:
+        raise click.UsageError(str(exc), ctx=ctx) from None
+    if need_key and settings.key is None:
+        raise click.UsageError(NO_KEY, ctx=ctx)
+    return settings

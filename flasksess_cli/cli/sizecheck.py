@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 
-from flasksess_cli import choices
-from flasksess_cli.cli.options import ENV_COLOUR, complete_at_file, json_option, read_input
+from flasksess_cli import defaults
+from flasksess_cli.cli.options import (
+    ENV_COLOUR,
+    app_option,
+    complete_at_file,
+    cookie_name_option,
+    digest_option,
+    json_option,
+    pass_given,
+    read_input,
+    resolve_settings,
+    session_form,
+    session_form_options,
+)
 from flasksess_cli.errors import ExitCode
 
-_SIZECHECK_INPUTS = ("cookie", "session_text", "python_literal", "url", "har_file")
-_URL_ONLY = ("data_pairs", "header_lines", "cookie_pairs", "insecure")
+if TYPE_CHECKING:
+    from flasksess_cli.settings import Given
 
 
 def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -34,14 +46,7 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     shell_complete=complete_at_file,
     help="Check the cookie Flask would write for this session: typed JSON as decode --json prints it, @FILE or -.",
 )
-@click.option("--tagged", is_flag=True, help="--session is Flask's tagged JSON (decode's \"payload\").")
-@click.option(
-    "--python",
-    "python_literal",
-    metavar="LITERAL",
-    shell_complete=complete_at_file,
-    help="The session as a Python literal (or @FILE, or -).",
-)
+@session_form_options
 @click.option(
     "--url", metavar="URL", help="Request this page and check every cookie set on the way (redirects followed)."
 )
@@ -63,15 +68,14 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     type=click.Path(dir_okay=False),
     help="A browser's HAR export: check every Set-Cookie and Cookie header.",
 )
-@click.option("--app", "app_spec", metavar="MODULE:APP",
-              help="Take the cookie name, attributes, MAX_COOKIE_SIZE, digest and JSON settings from this Flask app.")  # fmt: skip
-@click.option("--cookie-name", metavar="NAME", help=f"SESSION_COOKIE_NAME [default: {choices.DEFAULT_COOKIE_NAME}].")
+@app_option("Take the cookie name, attributes, MAX_COOKIE_SIZE, digest and JSON settings from this Flask app.")
+@cookie_name_option(f"SESSION_COOKIE_NAME [default: {defaults.DEFAULT_COOKIE_NAME}].")
 @click.option("--domain", metavar="DOMAIN", help="SESSION_COOKIE_DOMAIN [default: none].")
 @click.option("--path", metavar="PATH", help="SESSION_COOKIE_PATH [default: /].")
 @click.option("--secure/--no-secure", default=None, help="SESSION_COOKIE_SECURE [default: no].")
 @click.option("--httponly/--no-httponly", default=None, help="SESSION_COOKIE_HTTPONLY [default: yes].")
 @click.option(
-    "--samesite", type=click.Choice(choices.SAMESITE_VALUES, case_sensitive=False), help="SESSION_COOKIE_SAMESITE."
+    "--samesite", type=click.Choice(defaults.SAMESITE_VALUES, case_sensitive=False), help="SESSION_COOKIE_SAMESITE."
 )
 @click.option("--partitioned/--no-partitioned", default=None, help="SESSION_COOKIE_PARTITIONED (forces Secure).")
 @click.option(
@@ -81,15 +85,19 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
 )
 @click.option("--max-cookie-size", type=click.IntRange(min=0), metavar="BYTES",
               help="Flask's MAX_COOKIE_SIZE; 0 turns the warning off [default: 4093].")  # fmt: skip
-@click.option(
-    "--digest", type=click.Choice(tuple(choices.DIGEST_SIZES)), help="The session's HMAC digest [default: sha1]."
-)
-@click.option("--server", type=click.Choice(choices.SIZECHECK_SERVERS),
+@digest_option
+@click.option("--server", type=click.Choice(defaults.SIZECHECK_SERVERS),
               help="The server in front of the app: exit 1 if it would reject the Cookie header [default: show all].")  # fmt: skip
 @click.option("--limits", is_flag=True, help="Print the limits, with their sources, and exit.")
 @json_option
 @click.pass_context
-def sizecheck(ctx: click.Context, /, limits: bool, as_json: bool, **p: Any) -> None:
+@pass_given
+def sizecheck(
+    ctx: click.Context, /, cookie: str | None, session_text: str | None, tagged: bool, python_literal: str | None,
+    url: str | None, data_pairs: list[tuple[str, str]], header_lines: list[tuple[str, str]],
+    cookie_pairs: list[tuple[str, str]], insecure: bool, timeout: float, har_file: str | None, server: str | None,
+    limits: bool, as_json: bool, given: Given,
+) -> None:  # fmt: skip
     """Will this session cookie survive browsers and servers? Sizes against every limit, and a fix.
 
     COOKIE is a value, name=value, Set-Cookie: or Cookie: header lines (curl -si output
@@ -104,49 +112,31 @@ def sizecheck(ctx: click.Context, /, limits: bool, as_json: bool, **p: Any) -> N
       flasksess sizecheck --har checkout.har --server nginx
       flasksess sizecheck --limits
     """
+    from flasksess_cli.codec.session_json import session_from_text
     from flasksess_cli.render import sizecheck as render
+    from flasksess_cli.sizecheck import sources
 
     if limits:
         render.limits(as_json=as_json)
         return
-    given = [name for name in _SIZECHECK_INPUTS if p[name] is not None]
-    if len(given) != 1:
+    if sum(value is not None for value in (cookie, session_text, python_literal, url, har_file)) != 1:
         raise click.UsageError("give one of COOKIE, --session, --python, --url or --har", ctx=ctx)
-    if p["url"] is None and any(p[name] for name in _URL_ONLY):
+    if url is None and (data_pairs or header_lines or cookie_pairs or insecure):
         raise click.UsageError("--data, --header, --cookie and --insecure go with --url", ctx=ctx)
-    result = _sizecheck_source(p)
+    settings = resolve_settings(given)
+    if url is not None:
+        result = sources.from_url(
+            url, settings, data=data_pairs, headers=header_lines, cookies=cookie_pairs, insecure=insecure,
+            timeout=timeout, server=server,
+        )  # fmt: skip
+    elif har_file is not None:
+        har = read_input(har_file if har_file == "-" else "@" + har_file, "HAR file", limit=sources.MAX_HAR_BYTES)
+        result = sources.from_har(har, settings, server=server)
+    elif cookie is not None:
+        result = sources.from_text(read_input(cookie, "cookie"), settings, server=server)
+    else:
+        form = session_form(tagged=tagged, python_literal=python_literal)
+        session = session_from_text(read_input(python_literal or session_text or "-", "session"), form)
+        result = sources.from_session(session, settings, server=server)
     render.sizecheck(result, as_json=as_json)
     ctx.exit(ExitCode.NO if result.answer_is_no else ExitCode.OK)
-
-
-def _sizecheck_source(p: dict[str, Any]) -> Any:
-    """The SizeCheck for whichever input was given, with the cookie settings of the options and --app."""
-    from flasksess_cli import sources
-    from flasksess_cli.session_size import cookie_settings
-
-    app = None
-    if p["app_spec"]:
-        from flasksess_cli.flaskapp import load_app_settings
-
-        app = load_app_settings(p["app_spec"])
-    settings = cookie_settings(
-        app, name=p["cookie_name"], domain=p["domain"], path=p["path"], secure=p["secure"], httponly=p["httponly"],
-        samesite=p["samesite"], partitioned=p["partitioned"], permanent=p["permanent"],
-        max_cookie_size=p["max_cookie_size"], digest=p["digest"],
-    )  # fmt: skip
-    server = p["server"]
-    if p["url"] is not None:
-        return sources.from_url(
-            p["url"], settings, data=p["data_pairs"], headers=p["header_lines"], cookies=p["cookie_pairs"],
-            insecure=p["insecure"], timeout=p["timeout"], server=server,
-        )  # fmt: skip
-    if p["har_file"] is not None:
-        source = p["har_file"] if p["har_file"] == "-" else "@" + p["har_file"]
-        return sources.from_har(read_input(source, "HAR file", limit=sources.MAX_HAR_BYTES), settings, server=server)
-    if p["cookie"] is not None:
-        return sources.from_text(read_input(p["cookie"], "cookie"), settings, server=server)
-    from flasksess_cli.session_json import session_from_text
-
-    form = "python" if p["python_literal"] is not None else ("tagged" if p["tagged"] else "typed")
-    session = session_from_text(read_input(p["python_literal"] or p["session_text"], "session"), form)
-    return sources.from_session(session, settings, server=server)

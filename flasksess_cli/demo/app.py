@@ -18,11 +18,14 @@ from typing import Any
 from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from flasksess_cli import session_json, sizes
-from flasksess_cli.cookies import DecodedCookie, decode_cookie
+from flasksess_cli.codec import session_json
+from flasksess_cli.codec.cookie import DecodedCookie, decode_cookie
 from flasksess_cli.demo.sessions import MAX_SESSION_JSON, GuardedSessionInterface, signed_value
 from flasksess_cli.errors import BadInput
-from flasksess_cli.limits import BROWSER_LIMIT
+from flasksess_cli.settings import settings_of
+from flasksess_cli.sizecheck.browsers import CookieReport, check_cookie
+from flasksess_cli.sizecheck.limits import BROWSER_LIMIT
+from flasksess_cli.sizecheck.set_cookie import CookieAttributes, attributes_of
 
 MAX_USERNAME = 64
 MAX_GROW = 20_000
@@ -86,9 +89,7 @@ def create_app(secret_key: str | bytes, *, fallbacks: tuple[str | bytes, ...] = 
         # Random text: zlib cannot shrink it, so the cookie really grows by about n_bytes.
         session["blob"] = session.get("blob", "") + base64.urlsafe_b64encode(os.urandom(n_bytes))[:n_bytes].decode()
         session["generation"] = session.get("generation", 0) + 1
-        report = sizes.check_cookie(
-            app.config["SESSION_COOKIE_NAME"], signed_value(app, dict(session)), _attributes(app)
-        )
+        report = check_cookie(app.config["SESSION_COOKIE_NAME"], signed_value(app, dict(session)), _attributes(app))
         return redirect(url_for("index", sent=session["generation"], size=report.name_value_bytes))
 
     @app.post("/reset")
@@ -125,10 +126,9 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _attributes(app: Flask) -> sizes.CookieAttributes:
-    return sizes.CookieAttributes(
-        httponly=app.config["SESSION_COOKIE_HTTPONLY"], samesite=app.config["SESSION_COOKIE_SAMESITE"]
-    )
+def _attributes(app: Flask) -> CookieAttributes:
+    """The attributes this app writes its session cookie with (its settings as sizecheck --app reads them)."""
+    return attributes_of(settings_of(app))
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class Inspector:
     raw: str | None
     decoded: DecodedCookie | None
     error: str | None
-    size: sizes.CookieReport | None
+    size: CookieReport | None
     #: After /grow: the generation the last response tried to store, and that cookie's name+value bytes.
     sent_generation: int | None
     sent_size: int | None
@@ -151,7 +151,7 @@ class Inspector:
         raw = request.cookies.get(name)
         decoded = error = size = None
         if raw:
-            size = sizes.check_cookie(name, raw, _attributes(app), app.config["MAX_COOKIE_SIZE"])
+            size = check_cookie(name, raw, _attributes(app), app.config["MAX_COOKIE_SIZE"])
             try:
                 decoded = decode_cookie(raw, max_json=MAX_SESSION_JSON)
             except BadInput as exc:

@@ -15,7 +15,7 @@ from flasksess_cli.keys import MIN_KEY_BYTES, SecretKey
 
 def refuse_weak_key(key: SecretKey) -> None:
     """A key shorter than 16 bytes, or one published in docs and tutorials, is refused (``--allow-weak-key``)."""
-    from flasksess_cli.known_keys import lookup
+    from flasksess_cli.audit.known_keys import lookup
 
     if len(key.material) < MIN_KEY_BYTES:
         raise UsageError(

@@ -14,9 +14,10 @@ from typing import Any
 from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
-from flasksess_cli.cookies import Scheme, matching_key, verify_cookie
+from flasksess_cli.codec.cookie import matching_key, verify_cookie
 from flasksess_cli.errors import BadInput
 from flasksess_cli.keys import SecretKey
+from flasksess_cli.settings import scheme_of
 
 #: A session cookie is at most 4 KiB; a few KiB of JSON is all a real one inflates to.
 MAX_SESSION_JSON = 64 * 1024
@@ -31,7 +32,7 @@ class GuardedSessionInterface(SecureCookieSessionInterface):
             return self.session_class()
         key = SecretKey(app.secret_key)
         fallbacks = tuple(SecretKey(k) for k in app.config.get("SECRET_KEY_FALLBACKS") or ())
-        scheme = Scheme(salt=self.salt, digest=self.digest_method().name, key_derivation=self.key_derivation)
+        scheme = scheme_of(self)
         where = f"{request.method} {request.path} from {request.remote_addr}"
         if matching_key(value, key=key, fallbacks=fallbacks, scheme=scheme) is None:
             app.logger.warning("Session cookie with a bad signature on %s (%d bytes): ignored", where, len(value))

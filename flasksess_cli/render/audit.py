@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from flasksess_cli.render import emit_json, emit_value, grid, make_console, note, plain
 
 if TYPE_CHECKING:
-    from flasksess_cli.audit import CookieAudit
-    from flasksess_cli.hashcat import HashcatHash
-    from flasksess_cli.strength import KeyAudit
+    from flasksess_cli.audit.hashcat import HashcatHash
+    from flasksess_cli.audit.search import CookieAudit
+    from flasksess_cli.audit.strength import KeyAudit
 
 
 @contextlib.contextmanager

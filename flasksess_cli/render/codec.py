@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 from flasksess_cli.render import duration, emit_json, emit_value, grid, make_console, plain, utc
 
 if TYPE_CHECKING:
-    from flasksess_cli.cookies import DecodedCookie, SignedCookie, Verification
+    from flasksess_cli.codec.cookie import DecodedCookie, SignedCookie, Verification
 
 _DIGEST_NOTES = {"sha1": "HMAC-SHA1, Flask's default"}
 
 
 def cookie_document(cookie: DecodedCookie) -> dict[str, Any]:
     """decode --json: the documented keys (README, "decode --json")."""
-    from flasksess_cli.session_json import iso_utc, to_typed
+    from flasksess_cli.codec.session_json import iso_utc, to_typed
 
     issued = cookie.issued_at
     return {
@@ -76,7 +76,7 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[
         ]
     rows: list[tuple[str, Any]] = []
     if cookie.session is not None:
-        from flasksess_cli.session_json import python_text
+        from flasksess_cli.codec.session_json import python_text
 
         rows.append(("session", ReprHighlighter()(Text(python_text(cookie.session)))))
     if cookie.payload_error:
@@ -98,7 +98,7 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[
         if lifetime:  # verify's verdict line speaks for the max-age it checked
             rows.append(("lifetime", _lifetime(age)))
     if cookie.legacy_epoch_suspected and cookie.timestamp is not None:
-        from flasksess_cli.cookies import LEGACY_EPOCH
+        from flasksess_cli.codec.cookie import LEGACY_EPOCH
 
         legacy = datetime.fromtimestamp(cookie.timestamp + LEGACY_EPOCH, tz=timezone.utc)
         rows.append(("note", Text(
@@ -117,7 +117,7 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[
 
 
 def _lifetime(age: float) -> str:
-    from flasksess_cli.choices import DEFAULT_MAX_AGE
+    from flasksess_cli.defaults import DEFAULT_MAX_AGE
 
     if age < 0:
         return "signed in the future: itsdangerous >= 2.0 rejects it, so Flask starts an empty session"

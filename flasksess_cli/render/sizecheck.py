@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Any
 from flasksess_cli.render import emit_json, make_console, note, plain
 
 if TYPE_CHECKING:
-    from flasksess_cli.session_size import SessionSize
-    from flasksess_cli.sizes import CheckedCookie, RequestReport, SizeCheck
+    from flasksess_cli.sizecheck.pricing import SessionSize
+    from flasksess_cli.sizecheck.report import CheckedCookie, SizeCheck
+    from flasksess_cli.sizecheck.servers import RequestReport
 
 
 def limits(*, as_json: bool) -> None:
     """sizecheck --limits: the table in limits.LIMITS."""
-    from flasksess_cli.limits import LIMITS
+    from flasksess_cli.sizecheck.limits import LIMITS
 
     if as_json:
         emit_json(
@@ -187,7 +188,7 @@ def _cookie_section(checked: CheckedCookie) -> list[Any]:
         table.add_row("Flask: whole header", f"{r.header_bytes:,}", "-", "-", "", Text("off (0)", style="dim"))
     longest = _longest_attribute(r.header)
     if longest is not None:
-        from flasksess_cli.limits import ATTRIBUTE_LIMIT
+        from flasksess_cli.sizecheck.limits import ATTRIBUTE_LIMIT
 
         name, size = longest
         table.add_row(
@@ -216,7 +217,8 @@ def _cookie_section(checked: CheckedCookie) -> list[Any]:
 
 
 def _longest_attribute(header: str) -> tuple[str, int] | None:
-    from flasksess_cli.sizes import parse_set_cookie, wire_bytes
+    from flasksess_cli.cookie_text import parse_set_cookie
+    from flasksess_cli.sizecheck.set_cookie import wire_bytes
 
     sized = [(k, wire_bytes(v)) for k, v in parse_set_cookie(header).attributes if v]
     return max(sized, key=lambda kv: kv[1]) if sized else None

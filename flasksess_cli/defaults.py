@@ -1,0 +1,33 @@
+"""Flask's defaults, the fixed vocabularies of the command line, and the caps on hostile input.
+
+Plain constants. The command modules (``flasksess_cli.cli``) import this at every
+start-up to build their option choices (and TAB completion offers them), so it
+imports nothing.
+"""
+
+from __future__ import annotations
+
+#: Digests a session interface can sign with, and their output size in bytes.
+DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
+
+#: itsdangerous key derivations; Flask uses "hmac".
+KEY_DERIVATIONS = ("hmac", "concat", "django-concat", "none")
+
+#: Flask's defaults for its session cookie.
+FLASK_SALT = "cookie-session"
+FLASK_SESSION_SALT = "flask-session"  # Flask-Session's signed server-side session ids
+DEFAULT_COOKIE_NAME = "session"
+DEFAULT_MAX_AGE = 31 * 24 * 3600  # PERMANENT_SESSION_LIFETIME, applied to every session on load
+#: Flask's MAX_COOKIE_SIZE: Werkzeug warns when a Set-Cookie header is longer.
+DEFAULT_MAX_COOKIE_SIZE = 4093
+
+#: Caps on hostile input: the text read, and the JSON a compressed payload may inflate to.
+MAX_INPUT_BYTES = 1 << 20
+DEFAULT_MAX_JSON_BYTES = 1 << 20
+
+#: sizecheck: the servers whose Cookie header limit ``--server`` picks (rows of sizecheck.limits.LIMITS).
+SIZECHECK_SERVERS = (
+    "nginx", "apache", "gunicorn", "tomcat", "node", "iis", "alb", "cloudflare", "cloudfront", "werkzeug",
+)  # fmt: skip
+#: The SameSite values Werkzeug writes.
+SAMESITE_VALUES = ("Strict", "Lax", "None")

@@ -1,0 +1,135 @@
+"""HTTP for ``sizecheck --url``: the standard library's urllib, redirects followed by hand.
+
+Every response's Set-Cookie headers are kept, including those of redirects (a
+login's 302 usually carries the session). Cookies travel along the chain in a
+browser-like :class:`~flasksess_cli.sizecheck.jar.Jar`. Proxies come from the usual
+environment variables, as with curl.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import Message
+from typing import TYPE_CHECKING
+from urllib.parse import urlencode, urljoin, urlsplit
+
+from flasksess_cli.errors import BadInput
+
+if TYPE_CHECKING:
+    from flasksess_cli.sizecheck.jar import Jar
+
+#: Header lines accepted in one response (http.client's default is 100).
+MAX_RESPONSE_HEADERS = 1000
+USER_AGENT = "flasksess-sizecheck (+https://pypi.org/project/flasksess/)"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request and its response, as far as cookies go."""
+
+    method: str
+    url: str
+    status: int
+    set_cookies: tuple[str, ...]
+    cookie_header: str | None
+
+    @property
+    def origin(self) -> str:
+        return f"{self.method} {self.url} -> {self.status}" if self.status else f"{self.method} {self.url}"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # a 3xx then arrives as an HTTPError, headers and all
+
+
+def fetch(
+    url: str,
+    *,
+    jar: Jar,
+    data: Sequence[tuple[str, str]] = (),
+    headers: Sequence[tuple[str, str]] = (),
+    insecure: bool = False,
+    timeout: float = 10.0,
+    max_redirects: int = 20,
+) -> tuple[list[Exchange], str]:
+    """The exchanges from ``url`` to the last response, and the last URL."""
+    # http.client refuses a response with more than 100 header lines; a page setting 150 cookies is
+    # exactly what the per-domain count is for. A one-shot CLI process may raise the module's cap.
+    if getattr(http.client, "_MAXHEADERS", 0) < MAX_RESPONSE_HEADERS:
+        setattr(http.client, "_MAXHEADERS", MAX_RESPONSE_HEADERS)  # noqa: B010 - a private constant, no setter
+    context = ssl.create_default_context()
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    opener = urllib.request.build_opener(_NoRedirects(), urllib.request.HTTPSHandler(context=context))
+    method = "POST" if data else "GET"
+    body = urlencode(list(data)).encode("ascii") if data else None
+    exchanges: list[Exchange] = []
+    for _ in range(max_redirects + 1):
+        check_url(url)
+        request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - scheme checked above
+        request.add_header("User-Agent", USER_AGENT)
+        for name, value in headers:
+            request.add_header(name, value)
+        sent = jar.header_for(url)
+        if sent:
+            request.add_header("Cookie", sent)
+        status, response_headers = _send(opener, request, url, timeout=timeout)
+        set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
+        exchanges.append(Exchange(method, url, status, set_cookies, sent or None))
+        for line in set_cookies:
+            jar.set(line, url)
+        location = response_headers.get("Location")
+        if status not in {301, 302, 303, 307, 308} or not location:
+            return exchanges, url
+        url = urljoin(url, _wire_text(location))
+        if status in {301, 302, 303} and method == "POST":
+            method, body = "GET", None  # what browsers do; 307 and 308 repeat the POST
+    raise BadInput(f"more than {max_redirects} redirects (a redirect loop?)")
+
+
+def check_url(url: str) -> None:
+    """Only http:// and https:// URLs with a host: urllib would also open file:, ftp: and data:."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise BadInput(f"{url[:80]!r} is not an http:// or https:// URL")
+
+
+def _send(
+    opener: urllib.request.OpenerDirector, request: urllib.request.Request, url: str, *, timeout: float
+) -> tuple[int, Message]:
+    host = urlsplit(url).netloc
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return int(response.status), response.headers
+    except urllib.error.HTTPError as exc:  # 3xx (not followed here), 4xx, 5xx: all carry headers
+        with exc:
+            return exc.code, exc.headers
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            raise BadInput(
+                f"{host}'s TLS certificate is not trusted: {reason.verify_message} "
+                "(for a self-signed development certificate use --insecure)"
+            ) from None
+        if isinstance(reason, TimeoutError):
+            raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
+        raise BadInput(f"cannot reach {host}: {getattr(reason, 'strerror', None) or reason}") from None
+    except TimeoutError:
+        raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        raise BadInput(f"the request to {host} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _wire_text(header_value: str) -> str:
+    """http.client decodes headers as latin-1; hold them as UTF-8 text so sizes count wire bytes."""
+    try:
+        return header_value.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return header_value

@@ -1,0 +1,156 @@
+"""Where sizecheck's cookies come from: pasted text, a session, a live URL, or a browser's HAR export.
+
+Each ``from_*`` function returns one :class:`~flasksess_cli.sizecheck.report.SizeCheck`.
+Pasted text is read by :mod:`flasksess_cli.cookie_text`, as every command reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from flasksess_cli.cookie_text import cookie_pairs, read_cookies
+from flasksess_cli.errors import BadInput
+from flasksess_cli.settings import SessionSettings
+from flasksess_cli.sizecheck.http import Exchange, check_url, fetch
+from flasksess_cli.sizecheck.jar import Jar
+from flasksess_cli.sizecheck.report import CheckedCookie, SizeCheck, check_received, check_session, check_value
+from flasksess_cli.sizecheck.servers import RequestReport, check_request, cookie_header
+
+#: Redirects followed at most (Chromium's limit).
+MAX_REDIRECTS = 20
+#: A HAR file is read up to this size.
+MAX_HAR_BYTES = 128 << 20
+
+
+def from_session(session: dict[str, Any], settings: SessionSettings, *, server: str | None = None) -> SizeCheck:
+    checked = check_session(session, settings)
+    return SizeCheck("session", (checked,), _requests_for([checked]), server=server)
+
+
+def from_text(text: str, settings: SessionSettings, *, server: str | None = None) -> SizeCheck:
+    """A value, ``name=value``, ``Set-Cookie:``/``Cookie:`` header lines (``curl -si`` output will do)."""
+    pasted = read_cookies(text)
+    checked = [
+        check_received(cookie.set_cookie, max_cookie_size=settings.max_cookie_size)
+        if cookie.set_cookie is not None
+        else check_value(settings.cookie_name if cookie.name is None else cookie.name, cookie.value, settings)
+        for cookie in pasted.cookies
+    ]
+    requests = tuple(check_request(cookie_header(pairs)) for pairs in pasted.cookie_headers)
+    return SizeCheck("cookie", tuple(checked), requests or _requests_for(checked), server=server)
+
+
+def _requests_for(checked: Iterable[CheckedCookie]) -> tuple[RequestReport, ...]:
+    """The Cookie header that would carry these cookies back."""
+    pairs = [c.report.header.split(";", 1)[0].strip() for c in checked]
+    return (check_request("; ".join(pairs)),) if pairs else ()
+
+
+# --- a live URL -----------------------------------------------------------------------------------
+
+
+def from_url(
+    url: str,
+    settings: SessionSettings,
+    *,
+    data: Sequence[tuple[str, str]] = (),
+    headers: Sequence[tuple[str, str]] = (),
+    cookies: Sequence[tuple[str, str]] = (),
+    insecure: bool = False,
+    timeout: float = 10.0,
+    server: str | None = None,
+) -> SizeCheck:
+    """Request ``url`` (POST when ``data``), follow redirects, and check every cookie set on the way."""
+    check_url(url)
+    jar = Jar()
+    for name, value in cookies:
+        jar.add(name, value, url)
+    exchanges, final_url = fetch(
+        url, jar=jar, data=data, headers=headers, insecure=insecure, timeout=timeout, max_redirects=MAX_REDIRECTS
+    )
+    checked = [check_value(name, value, settings, origin="--cookie") for name, value in cookies]
+    for exchange in exchanges:
+        checked.extend(
+            check_received(h, max_cookie_size=settings.max_cookie_size, origin=exchange.origin)
+            for h in exchange.set_cookies
+        )
+    following = jar.header_for(final_url)
+    requests = (check_request(following, url=f"next request to {final_url}"),) if following else ()
+    return SizeCheck("url", tuple(checked), requests, jar.domains(), server=server)
+
+
+# --- a HAR export -------------------------------------------------------------------------------
+
+
+def read_har(text: str) -> tuple[Exchange, ...]:
+    """Every entry's Set-Cookie and Cookie headers (HTTP/2's split cookie headers joined again)."""
+    try:
+        entries = json.loads(text)["log"]["entries"]
+        exchanges = tuple(_exchange(entry) for entry in entries)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise BadInput("not a HAR file (a JSON document with log.entries, as browsers export it)") from None
+    if not any(e.set_cookies or e.cookie_header for e in exchanges):
+        raise BadInput(
+            "the HAR holds no Set-Cookie or Cookie headers (Chrome leaves them out unless you export "
+            "'with sensitive data'; Firefox: Save All As HAR)"
+        )
+    return exchanges
+
+
+def _exchange(entry: dict[str, Any]) -> Exchange:
+    request, response = entry["request"], entry.get("response") or {}
+
+    def values(headers: list[dict[str, Any]], name: str) -> list[str]:
+        return [str(h["value"]) for h in headers if str(h.get("name", "")).lower() == name]
+
+    cookie_headers = values(request.get("headers") or [], "cookie")
+    if not cookie_headers and request.get("cookies"):
+        cookie_headers = [cookie_header([(str(c["name"]), str(c["value"])) for c in request["cookies"]])]
+    set_cookies = [line for v in values(response.get("headers") or [], "set-cookie") for line in v.split("\n")]
+    if not set_cookies and response.get("cookies"):
+        set_cookies = [_rebuilt(c) for c in response["cookies"]]
+    return Exchange(
+        str(request.get("method", "GET")),
+        str(request["url"]),
+        int(response.get("status") or 0),
+        tuple(line.strip() for line in set_cookies if line.strip()),
+        "; ".join(cookie_headers) if cookie_headers else None,
+    )
+
+
+def _rebuilt(cookie: dict[str, Any]) -> str:
+    """A Set-Cookie from a HAR cookie object, when the export has no headers."""
+    parts = [f"{cookie['name']}={cookie['value']}"]
+    parts += [f"{k}={cookie[k.lower()]}" for k in ("Domain", "Path") if cookie.get(k.lower())]
+    parts += [k for k, field in (("Secure", "secure"), ("HttpOnly", "httpOnly")) if cookie.get(field)]
+    return "; ".join(parts)
+
+
+def from_har(text: str, settings: SessionSettings, *, server: str | None = None) -> SizeCheck:
+    exchanges = read_har(text)
+    jar = Jar()
+    set_cookies: dict[str, tuple[str, int]] = {}
+    cookie_headers: dict[str, tuple[str, int]] = {}
+    in_requests: dict[str, int] = {}
+    for e in exchanges:
+        for line in e.set_cookies:
+            first, seen = set_cookies.get(line, (e.origin, 0))
+            set_cookies[line] = (first, seen + 1)
+            jar.set(line, e.url)
+        if e.cookie_header:
+            first, seen = cookie_headers.get(e.cookie_header, (e.url, 0))
+            cookie_headers[e.cookie_header] = (first, seen + 1)
+            host = (urlsplit(e.url).hostname or "").lower()
+            in_requests[host] = max(in_requests.get(host, 0), len(cookie_pairs(e.cookie_header)))
+    checked = tuple(
+        check_received(line, max_cookie_size=settings.max_cookie_size, origin=origin, seen=seen)
+        for line, (origin, seen) in set_cookies.items()
+    )
+    requests = sorted(
+        (check_request(h, url=url, seen=seen) for h, (url, seen) in cookie_headers.items()),
+        key=lambda r: -r.header_bytes,
+    )
+    return SizeCheck("har", checked, tuple(requests), jar.domains(in_requests), server=server)
