@@ -63,7 +63,8 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Serve]:
 
     def start(app: Any, *, ssl_context: Any = None) -> str:
         server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=ssl_context)
-        thread = threading.Thread(target=server.serve_forever, name="test-server", daemon=True)
+        # shutdown() waits for serve_forever to look at its flag: every 5 ms, not socketserver's 0.5 s.
+        thread = threading.Thread(target=server.serve_forever, args=(0.005,), name="test-server", daemon=True)
         thread.start()
         running.append((server, thread))
         return f"{'https' if ssl_context else 'http'}://127.0.0.1:{server.server_port}"

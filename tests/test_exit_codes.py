@@ -1,0 +1,91 @@
+"""The whole exit-code contract in one table: every command, every code it can return.
+
+0 success; 1 the answer is "no"; 2 usage error; 3 input unreadable or not what the command
+takes; 130 interrupted. Each row also checks the streams: stdout is empty on an error, and an
+error is exactly one ``Error:`` line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flasksess_cli.codec.cookie import sign_session
+from flasksess_cli.errors import ExitCode
+from flasksess_cli.keys import SecretKey
+from tests.conftest import Invoke
+
+KEY = "a6f3e1c0b9d8e7f6a5b4c3d2e1f00918"
+GOOD = sign_session({"user_id": 42}, key=SecretKey(KEY)).value
+OLD = sign_session({"user_id": 42}, key=SecretKey(KEY), timestamp=int(time.time()) - 40 * 86400).value
+PUBLISHED = sign_session({"user_id": 1}, key=SecretKey("dev")).value
+LARGE = json.dumps({"blob": random.Random(0).randbytes(4000).hex()})  # incompressible: a 5 KB cookie
+
+# (id, arguments, stdin, expected code)
+CONTRACT: list[tuple[str, list[str], str | None, ExitCode]] = [
+    ("genkey", ["genkey"], None, ExitCode.OK),
+    ("genkey: too short", ["genkey", "--bytes", "8"], None, ExitCode.USAGE),
+    ("genkey: file exists", ["genkey", "--out", "{existing}"], None, ExitCode.BAD_INPUT),
+    ("decode", ["decode", GOOD], None, ExitCode.OK),
+    ("decode: no cookie", ["decode"], None, ExitCode.USAGE),
+    ("decode: not a cookie", ["decode", "hello"], None, ExitCode.BAD_INPUT),
+    ("verify", ["verify", "-k", KEY, GOOD], None, ExitCode.OK),
+    ("verify: wrong key", ["verify", "-k", "another-key", GOOD], None, ExitCode.NO),
+    ("verify: expired", ["verify", "-k", KEY, OLD], None, ExitCode.NO),
+    ("verify: no key", ["verify", GOOD], None, ExitCode.USAGE),
+    ("verify: not a cookie", ["verify", "-k", KEY, "hello"], None, ExitCode.BAD_INPUT),
+    ("sign", ["sign", "-k", KEY, '{"a": 1}'], None, ExitCode.OK),
+    ("sign: no key", ["sign", '{"a": 1}'], None, ExitCode.USAGE),
+    ("sign: not JSON", ["sign", "-k", KEY, "{a: 1"], None, ExitCode.BAD_INPUT),
+    ("sizecheck", ["sizecheck", GOOD], None, ExitCode.OK),
+    ("sizecheck: dropped", ["sizecheck", "--session", "-"], LARGE, ExitCode.NO),
+    ("sizecheck: no input", ["sizecheck"], None, ExitCode.USAGE),
+    ("sizecheck: not a HAR", ["sizecheck", "--har", "-"], "{}", ExitCode.BAD_INPUT),
+    ("audit key", ["audit", "key", "-"], KEY, ExitCode.OK),
+    ("audit key: weak", ["audit", "key", "-"], "secret", ExitCode.NO),
+    ("audit key: no key", ["audit", "key"], None, ExitCode.USAGE),
+    ("audit key: unreadable file", ["audit", "key", "--key-file", "{missing}"], None, ExitCode.BAD_INPUT),
+    ("audit cookie: not found", ["audit", "cookie", GOOD], None, ExitCode.OK),
+    ("audit cookie: found", ["audit", "cookie", PUBLISHED], None, ExitCode.NO),
+    ("audit cookie: bad option", ["audit", "cookie", "--workers", "0", GOOD], None, ExitCode.USAGE),
+    ("audit cookie: not a cookie", ["audit", "cookie", "hello"], None, ExitCode.BAD_INPUT),
+    ("serve-demo: bad port", ["serve-demo", "--port", "70000"], None, ExitCode.USAGE),
+    ("serve-demo: published key", ["serve-demo", "-k", "dev"], None, ExitCode.USAGE),
+    ("completion", ["completion", "bash"], None, ExitCode.OK),
+    ("unknown command", ["frobnicate"], None, ExitCode.USAGE),
+]
+
+
+@pytest.mark.parametrize(("args", "stdin", "code"), [row[1:] for row in CONTRACT], ids=[row[0] for row in CONTRACT])
+def test_exit_code_contract(invoke: Invoke, tmp_path: Path, args: list[str], stdin: str | None, code: int) -> None:
+    existing = tmp_path / "secret.key"
+    existing.write_text("x")
+    args = [a.replace("{existing}", str(existing)).replace("{missing}", str(tmp_path / "missing.key")) for a in args]
+    result = invoke(args, input=stdin)
+    assert result.exit_code == code, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    if code in (ExitCode.USAGE, ExitCode.BAD_INPUT):
+        assert result.stdout == ""
+        assert len(errors) == 1 and result.stderr.count("\n") == 1, result.stderr
+    else:
+        assert errors == [] and result.stdout
+
+
+def test_interrupted_is_130_with_one_line(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupt(*_: Any, **__: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("flasksess_cli.keys.generate_keys", interrupt)
+    result = invoke(["genkey"])
+    assert result.exit_code == ExitCode.INTERRUPTED == 130
+    assert result.stdout == "" and result.stderr.strip() == "Error: interrupted"
+
+
+def test_every_exit_code_is_in_the_table() -> None:
+    tabled = {row[-1] for row in CONTRACT} | {ExitCode.INTERRUPTED}
+    assert tabled == set(ExitCode)
