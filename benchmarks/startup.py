@@ -1,14 +1,20 @@
 """Start-up time of flasksess commands against bare imports, measured in the same run.
 
-Every command is run ROUNDS times, interleaved with its baseline, and the
-medians are compared. Prints one line per case: both medians and the ratio
-against its target. Run: ``python benchmarks/startup.py [--rounds N]``.
+Every command is run ROUNDS times, interleaved with its baseline, and the medians
+are compared. Prints one line per case: both medians and the ratio against its
+target. Baselines run with the interpreter of the flasksess being measured.
+
+    python benchmarks/startup.py [--rounds N]
+    python benchmarks/startup.py --flasksess /tmp/before/bin/flasksess --flasksess /tmp/after/bin/flasksess
+
+Several ``--flasksess`` installs are measured side by side in one run (before and
+after a change, say). Measure real installs (``pip install .``): an editable install
+imports extra modules (pathlib among them) at every interpreter start.
 """
 
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import shutil
 import statistics
@@ -17,44 +23,25 @@ import sys
 import time
 from pathlib import Path
 
-PY = sys.executable
-BIN = Path(PY).with_name("flasksess")
-FLASKSESS = [str(BIN)] if BIN.exists() else [shutil.which("flasksess") or "flasksess"]
-
 COOKIE = "eyJhIjoxLCJiIjoidHdvIn0.awGaIQ.Ai2VioprGol0vRuQsI30udSIoPc"
 KEY = "new-key-2025"
-
-# (name, command, stdin, baseline name, target ratio)
-CASES: list[tuple[str, list[str], str, str, float]] = [
-    ("flasksess --help", [*FLASKSESS, "--help"], "", "click", 1.2),
-    ("flasksess genkey", [*FLASKSESS, "genkey"], "", "click", 1.2),
-    ("flasksess decode --json", [*FLASKSESS, "decode", "--json", COOKIE], "", "click+itsdangerous", 1.3),
-    ("flasksess verify --json", [*FLASKSESS, "verify", "--json", "-k", KEY, COOKIE], "", "click+itsdangerous", 1.3),
-    ("flasksess decode (human)", [*FLASKSESS, "decode", COOKIE], "", "click+itsdangerous+rich", 1.3),
-    ("flasksess sizecheck --help", [*FLASKSESS, "sizecheck", "--help"], "", "click", 1.2),
-]
-PEER = Path(PY).with_name("flask-unsign")
-if PEER.exists() or shutil.which("flask-unsign"):
-    # The best-known peer, for reference only: no target, the ratio is reported.
-    CASES.append(
-        (
-            "flask-unsign --decode (peer)",
-            [str(PEER if PEER.exists() else "flask-unsign"), "--decode", "--cookie", COOKIE],
-            "",
-            "click",
-            0.0,
-        )
-    )
-
-BASELINES = {
-    "click": [PY, "-c", "import click"],
-    "click+itsdangerous": [PY, "-c", "import click, itsdangerous"],
-    "click+itsdangerous+rich": [PY, "-c", "import click, itsdangerous, rich.console"],
-}
-
-
 TAB = {"_FLASKSESS_COMPLETE": "bash_complete", "COMP_WORDS": "flasksess verify --dig", "COMP_CWORD": "2"}
-CASES.insert(2, ("TAB: flasksess verify --dig<TAB>", [*FLASKSESS, "__tab__"], "", "click", 1.2))
+
+# (name, arguments or "__tab__", stdin, baseline name, target ratio)
+CASES: list[tuple[str, list[str], str, str, float]] = [
+    ("--help", ["--help"], "", "click", 1.1),
+    ("genkey", ["genkey"], "", "click", 1.1),
+    ("TAB: verify --dig<TAB>", ["__tab__"], "", "click", 1.1),
+    ("decode --json", ["decode", "--json", COOKIE], "", "click+itsdangerous", 1.3),
+    ("verify --json", ["verify", "--json", "-k", KEY, COOKIE], "", "click+itsdangerous", 1.3),
+    ("decode (human)", ["decode", COOKIE], "", "click+itsdangerous+rich", 1.3),
+    ("sizecheck --help", ["sizecheck", "--help"], "", "click", 1.2),
+]
+BASELINES = {
+    "click": "import click",
+    "click+itsdangerous": "import click, itsdangerous",
+    "click+itsdangerous+rich": "import click, itsdangerous, rich.console",
+}
 
 
 def run_once(argv: list[str], stdin: str, env: dict[str, str]) -> float:
@@ -65,37 +52,51 @@ def run_once(argv: list[str], stdin: str, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=25)
-    args = parser.parse_args()
-    # pip compiles an installed package's bytecode; an editable checkout under
-    # PYTHONDONTWRITEBYTECODE=1 would otherwise recompile every module at every start.
-    import flasksess_cli
+def default_flasksess() -> str:
+    sibling = Path(sys.executable).with_name("flasksess")
+    return str(sibling) if sibling.exists() else shutil.which("flasksess") or "flasksess"
 
-    compileall.compile_dir(str(Path(flasksess_cli.__file__).parent), quiet=1)
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--flasksess", action="append", help="a flasksess executable to measure (repeatable)")
+    args = parser.parse_args()
+    installs = args.flasksess or [default_flasksess()]
     env = {k: v for k, v in os.environ.items() if k != "FLASK_SECRET_KEY"}
-    needed = {base for *_, base, _ in CASES}
-    for argv, stdin in [(BASELINES[b], "") for b in needed] + [(c[1], c[2]) for c in CASES]:
-        run_once(argv, stdin, env)  # warm the page cache and .pyc files
-    samples: dict[str, list[float]] = {name: [] for name, *_ in CASES} | {b: [] for b in needed}
-    for _ in range(args.rounds):
-        for base in needed:
-            samples[base].append(run_once(BASELINES[base], "", env))
+    runs: dict[tuple[str, str], tuple[list[str], str]] = {}
+    for install in installs:
+        python = str(Path(install).with_name("python"))
+        for base, code in BASELINES.items():
+            runs[(install, base)] = ([python, "-c", code], "")
         for name, argv, stdin, _base, _target in CASES:
-            samples[name].append(run_once(argv, stdin, env))
-    print(f"{'case':44} {'median':>9} {'baseline':>24} {'ratio':>6}  target")
-    worst_ok = True
-    for name, _argv, _stdin, base, target in CASES:
-        mine, theirs = statistics.median(samples[name]), statistics.median(samples[base])
-        ratio = mine / theirs
-        if not target:
-            print(f"{name:44} {mine * 1000:7.1f}ms {base:>15} {theirs * 1000:6.1f}ms {ratio:6.2f}  (reference)")
-            continue
-        worst_ok &= ratio <= target
-        verdict = "ok" if ratio <= target else "OVER"
-        print(f"{name:44} {mine * 1000:7.1f}ms {base:>15} {theirs * 1000:6.1f}ms {ratio:6.2f}  <= {target} {verdict}")
-    print("all within target" if worst_ok else "some cases are over target")
+            runs[(install, name)] = ([install, *argv], stdin)
+        peer = Path(install).with_name("flask-unsign")
+        if peer.exists():  # the best-known peer, for reference only: no target, the ratio is reported
+            runs[(install, "flask-unsign --decode (peer)")] = ([str(peer), "--decode", "--cookie", COOKIE], "")
+    for argv, stdin in runs.values():
+        run_once(argv, stdin, env)  # warm the page cache and .pyc files
+    samples: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
+    for _ in range(args.rounds):
+        for key, (argv, stdin) in runs.items():
+            samples[key].append(run_once(argv, stdin, env))
+    median = {key: statistics.median(values) for key, values in samples.items()}
+    print(f"{'install':24} {'case':28} {'median':>9} {'baseline':>25} {'ratio':>6}  target")
+    all_ok = True
+    for install in installs:
+        label = str(Path(install).parent.parent.name or install)[:24]
+        cases = [(name, base, target) for name, _a, _s, base, target in CASES]
+        if (install, "flask-unsign --decode (peer)") in runs:
+            cases.append(("flask-unsign --decode (peer)", "click", 0.0))
+        for name, base, target in cases:
+            mine, theirs = median[(install, name)], median[(install, base)]
+            ratio = mine / theirs
+            verdict = "(reference)" if not target else f"<= {target} " + ("ok" if ratio <= target else "OVER")
+            all_ok &= not target or ratio <= target
+            print(
+                f"{label:24} {name:28} {mine * 1000:7.1f}ms {base:>16} {theirs * 1000:6.1f}ms {ratio:6.2f}  {verdict}"
+            )
+    print("all within target" if all_ok else "some cases are over target")
 
 
 if __name__ == "__main__":

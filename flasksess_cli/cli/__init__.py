@@ -19,10 +19,11 @@ from typing import Any
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.options import ENV_KEY, ENV_NONE, read_input
+from flasksess_cli.cli.complete import complete_path
+from flasksess_cli.cli.environment import ENV_KEY, ENV_NONE
 from flasksess_cli.errors import BadInput, ExitCode, FlasksessError
 
-__all__ = ["FlasksessGroup", "cli", "completion_script", "main", "read_input"]
+__all__ = ["FlasksessGroup", "cli", "completion_script", "main"]
 
 
 class FlasksessGroup(click.Group):
@@ -159,7 +160,8 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
 @click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="How many independent keys.")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    shell_complete=complete_path,
     help="Write the key to this file (mode 0600) instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --out: replace an existing file.")

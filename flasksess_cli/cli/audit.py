@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import keys
+from flasksess_cli.cli.environment import ENV_COLOUR, ENV_KEY
 from flasksess_cli.cli.options import (
-    ENV_COLOUR,
-    ENV_KEY,
     app_option,
     cookie_argument,
     json_option,

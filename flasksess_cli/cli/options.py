@@ -5,14 +5,13 @@ attributes) reach a command as one typed :class:`~flasksess_cli.settings.Given`
 (:func:`pass_given`), which :func:`resolve_settings` merges with ``--app`` and
 Flask's defaults in :func:`flasksess_cli.settings.resolve`.
 
-Imported at every start-up (the root group's help takes its Environment line from
-here), so its top-level imports stay light: click, defaults and errors.
+Imported by the command modules, which load only when their command runs, shows its
+help or completes; its top-level imports stay light: click, defaults and errors.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -20,17 +19,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import defaults
+from flasksess_cli.cli.complete import complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
     from flasksess_cli.settings import Given, SessionSettings
 
 Decorator = Callable[[Any], Any]
-
-#: The "Environment:" line of each command's help.
-ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), NO_COLOR (no colour)."
-ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
-ENV_NONE = "Environment: none read."
 
 
 def read_input(source: str, what: str, *, limit: int = defaults.MAX_INPUT_BYTES) -> str:
@@ -52,25 +47,6 @@ def read_input(source: str, what: str, *, limit: int = defaults.MAX_INPUT_BYTES)
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInput(f"the {what} is not UTF-8 text") from None
-
-
-def complete_at_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
-    """TAB completion for ``@FILE`` values: list the directory being typed, nothing else."""
-    from click.shell_completion import CompletionItem
-
-    if not incomplete.startswith("@"):
-        return []
-    directory, _, prefix = incomplete[1:].rpartition("/")
-    try:
-        names = sorted(os.listdir(directory or "."))
-    except OSError:
-        return []
-    items = []
-    for name in names:
-        if name.startswith(prefix) and (prefix.startswith(".") or not name.startswith(".")):
-            path = f"{directory}/{name}" if directory else name
-            items.append(CompletionItem("@" + path + ("/" if os.path.isdir(path) else "")))
-    return items
 
 
 def _stack(*decorators: Decorator) -> Decorator:
@@ -108,7 +84,8 @@ digest_option = click.option(
 
 key_file_option = click.option(
     "--key-file",
-    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    shell_complete=complete_path,
     help="Read the SECRET_KEY from this file (as genkey --out writes it).",
 )
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
+from flasksess_cli.cli.complete import complete_at_file
+from flasksess_cli.cli.environment import ENV_COLOUR
 from flasksess_cli.cli.options import (
-    ENV_COLOUR,
     app_option,
-    complete_at_file,
     cookie_name_option,
     digest_option,
     json_option,
