@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from flasksess_cli.audit.known_keys import KnownKey, lookup
 
@@ -167,7 +168,7 @@ class KeyAudit:
         return bool(self.reasons)
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Literal["weak", "strong"]:
         return "weak" if self.weak else "strong"
 
 

@@ -19,8 +19,7 @@ from typing import Any
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.complete import complete_path
-from flasksess_cli.cli.environment import ENV_KEY, ENV_NONE
+from flasksess_cli.cli.common import ENV_KEY, ENV_NONE, complete_path, json_option
 from flasksess_cli.errors import BadInput, ExitCode, FlasksessError
 
 __all__ = ["FlasksessGroup", "cli", "completion_script", "main"]
@@ -165,7 +164,7 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
     help="Write the key to this file (mode 0600) instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --out: replace an existing file.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON document.")
+@json_option
 @click.pass_context
 def genkey(ctx: click.Context, n_bytes: int, fmt: str, count: int, out: str | None, force: bool, as_json: bool) -> None:
     """Generate a strong SECRET_KEY from the operating system's random source.

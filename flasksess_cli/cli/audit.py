@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.environment import ENV_COLOUR, ENV_KEY
+from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
-    json_option,
     key_file_option,
     pass_given,
     read_input,

@@ -8,11 +8,9 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.complete import complete_at_file
-from flasksess_cli.cli.environment import ENV_COLOUR, ENV_KEY
+from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     cookie_argument,
-    json_option,
     key_options,
     legacy_epoch_option,
     max_size_option,

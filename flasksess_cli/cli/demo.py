@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.environment import ENV_KEY
+from flasksess_cli.cli.common import ENV_KEY
 from flasksess_cli.cli.options import key_options, pass_given, resolve_settings
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.complete import complete_at_file, complete_path
+from flasksess_cli.cli.common import complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
@@ -61,8 +61,6 @@ def _stack(*decorators: Decorator) -> Decorator:
 
 
 # --- every shared option, declared once --------------------------------------------------------------
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document (keys in the README).")
 
 legacy_epoch_option = click.option(
     "--legacy-epoch", is_flag=True, help="Timestamps count from 2011-01-01 (cookies signed by itsdangerous <= 0.24)."

@@ -7,13 +7,11 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.complete import complete_at_file
-from flasksess_cli.cli.environment import ENV_COLOUR
+from flasksess_cli.cli.common import ENV_COLOUR, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_name_option,
     digest_option,
-    json_option,
     pass_given,
     read_input,
     resolve_settings,

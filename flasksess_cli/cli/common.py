@@ -1,7 +1,9 @@
-"""TAB completion callbacks for values that name files.
+"""What the root group needs at every start-up and every command module shares.
 
-Cheap to import: click's own ``click.Path`` type looks up translations when it is
-built, which would cost every start-up a few milliseconds.
+The "Environment:" line of each command's help, ``--json``, and TAB completion of
+file names. Cheap to import: click's own ``click.Path`` type looks up translations
+when it is built, which would cost every start-up a few milliseconds, so file
+options complete through :func:`complete_path` instead.
 """
 
 from __future__ import annotations
@@ -10,6 +12,13 @@ import os
 from typing import Any
 
 import click
+
+#: The "Environment:" line of each command's help.
+ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), NO_COLOR (no colour)."
+ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
+ENV_NONE = "Environment: none read."
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document (keys in the README).")
 
 
 def complete_path(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
