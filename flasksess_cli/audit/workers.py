@@ -121,12 +121,25 @@ class _Pool:
         self.processes: list[Any] = []
 
     def start(self) -> None:
-        """Start the workers; each one started is in ``processes`` at once, so close() always finds it."""
+        """Start the workers; each one started is in ``processes`` with its pid, so close() always finds it.
+
+        Ctrl-C is held back while they start: a KeyboardInterrupt between a fork and
+        the pid's assignment would leave a worker no one stops (it would keep the
+        caller's pipes open after this process exits).
+        """
+        import signal
+
         args = (self.target, self.tasks, self.results_queue, self.stop, self.tried_counts, self.done_counts)
-        for n in range(self.workers):
-            process = self.ctx.Process(target=worker_main, args=(n, *args), daemon=True)
-            self.processes.append(process)
-            process.start()
+        masking = hasattr(signal, "pthread_sigmask")
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masking else set()
+        try:
+            for n in range(self.workers):
+                process = self.ctx.Process(target=worker_main, args=(n, *args), daemon=True)
+                self.processes.append(process)
+                process.start()
+        finally:
+            if masking:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def offer(self, task: tuple[int, Block] | None) -> bool:
         import queue

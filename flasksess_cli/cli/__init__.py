@@ -10,10 +10,12 @@ every TAB press runs this file.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import click
@@ -72,9 +74,14 @@ class FlasksessGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
-            rv = super().main(args, prog_name, complete_var, False, **extra)
+            with _warnings_on_stderr():
+                rv = super().main(args, prog_name, complete_var, False, **extra)
         except FlasksessError as exc:
             _fail(str(exc), exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            # A bare group (``flasksess``, ``flasksess audit``): its formatted help, as click shows it.
+            exc.show()
+            sys.exit(exc.exit_code)
         except click.UsageError as exc:
             hint = ""
             if exc.ctx is not None:
@@ -85,6 +92,19 @@ class FlasksessGroup(click.Group):
         except click.Abort:
             _fail("interrupted", ExitCode.INTERRUPTED)
         sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
+
+
+@contextlib.contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    """The domain's warnings (:class:`~flasksess_cli.keys.KeyFileWarning`) as one ``Warning:`` line each on stderr."""
+
+    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        click.echo(f"Warning: {' '.join(str(message).split())}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", keys.KeyFileWarning)
+        warnings.showwarning = show
+        yield
 
 
 def _fail(message: str, code: int) -> None:
@@ -181,11 +201,12 @@ def genkey(ctx: click.Context, n_bytes: int, fmt: str, count: int, out: str | No
     """
     from flasksess_cli import render
 
+    if out is not None and count > 1:
+        raise click.UsageError("--out writes one key (a key file holds one key); drop --count, or write each key to its own file", ctx=ctx)
     generated = keys.generate_keys(n_bytes=n_bytes, fmt=fmt, count=count)
-    if out is not None:
-        keys.write_private_file(out, "".join(k.key + "\n" for k in generated).encode(), force=force)
+    written = None if out is None else keys.write_private_file(out, keys.key_file_content(generated[0]), force=force)
     many = ctx.get_parameter_source("count") is click.core.ParameterSource.COMMANDLINE
-    render.generated_keys(generated, as_json=as_json, as_list=many, path=out)
+    render.generated_keys(generated, as_json=as_json, as_list=many, written=written)
 
 
 @cli.command(epilog=ENV_NONE)

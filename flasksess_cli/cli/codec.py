@@ -93,7 +93,12 @@ def verify(
         value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme, max_age=limit,
         legacy_epoch=legacy_epoch, max_json=max_json,
     )  # fmt: skip
-    render.verification(result, as_json=as_json)
+    hint = None
+    if result.reason == "bad-signature":
+        from flasksess_cli.codec.key_hints import whitespace_hint
+
+        hint = whitespace_hint(value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme)
+    render.verification(result, as_json=as_json, hint=hint)
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 

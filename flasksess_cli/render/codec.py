@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import duration, emit_json, emit_value, grid, make_console, plain, utc
+from flasksess_cli.render import duration, emit_json, emit_value, grid, make_console, note, plain, utc
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.cookie import DecodedCookie, SignedCookie, Verification
@@ -40,17 +40,11 @@ def decoded(cookie: DecodedCookie, *, as_json: bool) -> None:
     if as_json:
         emit_json(cookie_document(cookie))
         return
-    from rich.text import Text
-
-    console = make_console()
-    console.print(
-        Text(
-            "Decoded without a key: NOT verified. Anyone can read a Flask session; only the secret key "
-            "proves who wrote it (flasksess verify).",
-            style="yellow",
-        )
+    note(
+        "Note: decoded without a key, NOT verified. Anyone can read a Flask session; only the secret key "
+        "proves who wrote it (flasksess verify)."
     )
-    console.print(grid(_cookie_rows(cookie)))
+    make_console().print(grid(_cookie_rows(cookie)))
 
 
 def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[str, Any]]:
@@ -158,8 +152,9 @@ def verdict_detail(result: Verification) -> str:
     return f"signed with {key}, but Flask cannot load the payload and answers such requests with HTTP 500"
 
 
-def verification_document(result: Verification) -> dict[str, Any]:
+def verification_document(result: Verification, *, hint: str | None = None) -> dict[str, Any]:
     return cookie_document(result.cookie) | {
+        "hint": hint,
         "verified": result.verified,
         "valid": result.valid,
         "reason": result.reason,
@@ -171,9 +166,9 @@ def verification_document(result: Verification) -> dict[str, Any]:
     }
 
 
-def verification(result: Verification, *, as_json: bool) -> None:
+def verification(result: Verification, *, as_json: bool, hint: str | None = None) -> None:
     if as_json:
-        emit_json(verification_document(result))
+        emit_json(verification_document(result, hint=hint))
         return
     from rich.text import Text
 
@@ -181,6 +176,8 @@ def verification(result: Verification, *, as_json: bool) -> None:
     console = make_console()
     console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
     console.print(grid(_cookie_rows(result.cookie, lifetime=False)))
+    if hint:
+        note(f"Hint: {hint}.")
 
 
 def signed(cookie: SignedCookie, *, as_json: bool) -> None:
