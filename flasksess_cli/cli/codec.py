@@ -36,12 +36,13 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
     """Show what is inside a session cookie. No key needed, and nothing is verified.
 
     COOKIE is the value, name=value, a Cookie: or Set-Cookie: header (or several header
-    lines), or - to read stdin.
+    lines: curl -si or curl -v output), a curl cookie jar, a row copied from DevTools, @FILE, or -
+    (or nothing, when piped) to read stdin.
 
     \b
     Examples:
       flasksess decode 'eyJ1c2VyX2lkIjo0Mn0.aT8ZWQ.0d2x...'
-      curl -si http://127.0.0.1:5000/login | flasksess decode -
+      curl -si http://127.0.0.1:5000/login | flasksess decode
       flasksess decode --json "$COOKIE" | jq .session
     """
     from flasksess_cli.codec.cookie import decode_cookie
