@@ -96,7 +96,9 @@ def read_cookies(text: str) -> Pasted:
     """Every cookie in ``text``, in order; :class:`BadInput` when there is none."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise BadInput(f"the input is larger than {MAX_INPUT_BYTES} bytes; a cookie is a few KiB at most")
-    raw_lines = [line.rstrip("\r\n") for line in text.splitlines()]
+    # Lines end at LF, CRLF or CR only: str.splitlines would also cut at FF, VT and other controls,
+    # which a hostile value may hold (and which make browsers reject the cookie: sizecheck says so).
+    raw_lines = re.split(r"\r\n|\r|\n", text)
     jar = [m for m in map(_JAR_LINE.fullmatch, raw_lines) if m]
     if jar:
         return Pasted(tuple(PastedCookie(m.group(7), m.group(8)) for m in jar), ())
