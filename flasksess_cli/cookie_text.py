@@ -28,7 +28,9 @@ _HEADER = re.compile(r"(?:[<>] ?)?(set-cookie|cookie)\s*:\s*(.*)", re.IGNORECASE
 #: so a Flask value (which always has some) is never read as one.
 _TOKEN = re.compile(r"[!#$%&'*+\-^_`|~0-9A-Za-z]+(?: +[!#$%&'*+\-^_`|~0-9A-Za-z]+)*")
 #: A Netscape cookie-jar line: domain, include-subdomains, path, secure, expiry, name, value.
-_JAR_LINE = re.compile(r"(#HttpOnly_)?([^\t#][^\t]*)\t(TRUE|FALSE)\t([^\t]*)\t(TRUE|FALSE)\t(-?\d+)\t([^\t]*)\t([^\t]*)")
+_JAR_LINE = re.compile(
+    r"(#HttpOnly_)?([^\t#][^\t]*)\t(TRUE|FALSE)\t([^\t]*)\t(TRUE|FALSE)\t(-?\d+)\t([^\t]*)\t([^\t]*)"
+)
 #: Set-Cookie attribute names: a line with one of these after a ';' is a Set-Cookie value.
 _ATTRIBUTES = {"domain", "path", "expires", "max-age", "secure", "httponly", "samesite", "partitioned", "priority"}
 
@@ -107,9 +109,7 @@ def read_cookies(text: str) -> Pasted:
         raise BadInput("the input is empty (give a cookie value, name=value, or a Cookie: or Set-Cookie: header)")
     headers = [m for m in map(_HEADER.fullmatch, lines) if m]
     if not headers and len(lines) > 1:
-        raise BadInput(
-            "the input has several lines but no Cookie: or Set-Cookie: header and is not a cookie-jar file"
-        )
+        raise BadInput("the input has several lines but no Cookie: or Set-Cookie: header and is not a cookie-jar file")
     if not headers and "\t" in lines[0]:
         return _devtools_row(lines[0])
     if not headers:

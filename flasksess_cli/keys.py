@@ -11,6 +11,7 @@ Nothing here prints, exits or puts a key into an exception message.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import re
@@ -60,7 +61,7 @@ class GeneratedKey(NamedTuple):
     format: str
     bytes: int
     #: The random bytes the key was made of.
-    raw: bytes = b""
+    raw: builtins.bytes = b""
 
     @property
     def entropy_bits(self) -> int:
@@ -349,10 +350,8 @@ def write_private_file(target: str | os.PathLike[str], data: bytes, *, force: bo
         except OSError as exc:
             raise BadInput(f"cannot write {str(path)!r}: {exc.strerror or 'write failed'}") from None
         finally:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
     return WrittenFile(str(path), created)
 
 

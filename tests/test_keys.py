@@ -129,7 +129,7 @@ def _read_as_an_app_would(path: Path, fmt: str) -> str | bytes:
         config = flask.Config(str(path.parent))
         config.from_pyfile(str(path))
         return str(config["SECRET_KEY"])
-    with open(path) as handle:  # noqa: PTH123 - the natural way, as a user writes it
+    with open(path) as handle:
         text = handle.read()
     assert text == path.read_text()
     return text
@@ -327,7 +327,7 @@ def test_a_pipe_key_file_is_read(tmp_path: Path) -> None:
     os.mkfifo(fifo)
 
     def write() -> None:
-        with open(fifo, "w") as handle:  # noqa: PTH123
+        with open(fifo, "w") as handle:
             handle.write("from-a-pipe-0123456789abcdef\n")
 
     writer = threading.Thread(target=write)

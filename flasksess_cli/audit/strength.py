@@ -356,7 +356,7 @@ def _repeats(text: str) -> list[tuple[int, int, str, int]]:
         match = greedy if lazy is None or len(greedy.group(0)) >= len(lazy.group(0)) else lazy
         run = match.group(0)
         unit = _repeated_unit(run) or match.group(1)
-        if isinstance(unit, str) and len(run) >= 3 * len(unit) or len(unit) >= 3:
+        if (isinstance(unit, str) and len(run) >= 3 * len(unit)) or len(unit) >= 3:
             found.append((match.start(), match.end(), str(unit), len(run) // len(unit)))
         start = match.end()
     return found
@@ -371,7 +371,7 @@ def _dictionary_words(text: str) -> list[tuple[int, int, str, int]]:
             continue
         for start in range(len(text) - len(word) + 1):
             swaps = 0
-            for typed, letter in zip(lowered[start : start + len(word)], word):
+            for typed, letter in zip(lowered[start : start + len(word)], word, strict=True):
                 if typed == letter:
                     continue
                 if letter not in _LEET.get(typed, ""):

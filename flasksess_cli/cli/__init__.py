@@ -202,7 +202,9 @@ def genkey(ctx: click.Context, n_bytes: int, fmt: str, count: int, out: str | No
     from flasksess_cli import render
 
     if out is not None and count > 1:
-        raise click.UsageError("--out writes one key (a key file holds one key); drop --count, or write each key to its own file", ctx=ctx)
+        raise click.UsageError(
+            "--out writes one key (a key file holds one key); drop --count, or write each key to its own file", ctx=ctx
+        )
     generated = keys.generate_keys(n_bytes=n_bytes, fmt=fmt, count=count)
     written = None if out is None else keys.write_private_file(out, keys.key_file_content(generated[0]), force=force)
     many = ctx.get_parameter_source("count") is click.core.ParameterSource.COMMANDLINE

@@ -15,7 +15,9 @@ import click
 
 #: The "Environment:" line of each command's help.
 ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), NO_COLOR (no colour)."
-ENV_AUDIT_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither KEY nor --key-file is given), NO_COLOR (no colour)."
+ENV_AUDIT_KEY = (
+    "Environment: FLASK_SECRET_KEY (the key, when neither KEY nor --key-file is given), NO_COLOR (no colour)."
+)
 ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
 ENV_NONE = "Environment: none read."
 

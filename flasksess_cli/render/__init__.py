@@ -37,9 +37,7 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
-def generated_keys(
-    keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool, written: WrittenFile | None
-) -> None:
+def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool, written: WrittenFile | None) -> None:
     if as_json:
         docs = [
             {"format": k.format, "bytes": k.bytes, "entropy_bits": k.entropy_bits}
@@ -76,8 +74,10 @@ def make_console() -> Console:
 
     if sys.stdout.isatty():
         return Console(highlight=False)
+    from typing import TextIO, cast
+
     width = None if os.environ.get("COLUMNS", "").isdigit() else PIPED_WIDTH
-    return Console(highlight=False, file=_TrimmedLines(sys.stdout), width=width)
+    return Console(highlight=False, file=cast(TextIO, _TrimmedLines(sys.stdout)), width=width)
 
 
 class _TrimmedLines:

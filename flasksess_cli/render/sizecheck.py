@@ -332,7 +332,6 @@ def sizecheck(result: SizeCheck, *, as_json: bool) -> None:
         emit_json(sizecheck_document(result))
         return
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     sections: list[Any] = []

@@ -119,4 +119,3 @@ def test_human_habits_are_named_without_showing_the_key(key: str, pattern: str) 
     audited = strength.audit_key(key.encode())
     assert any(pattern in p for p in audited.patterns), audited.patterns
     assert key not in " ".join(audited.patterns)
-
