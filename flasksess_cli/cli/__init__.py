@@ -181,7 +181,7 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
     "--out",
     metavar="FILE",
     shell_complete=complete_path,
-    help="Write the key to this file (mode 0600) instead of stdout.",
+    help="Write the key to this file (mode 0600, missing folders 0700) instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --out: replace an existing file.")
 @json_option
@@ -189,14 +189,16 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
 def genkey(ctx: click.Context, n_bytes: int, fmt: str, count: int, out: str | None, force: bool, as_json: bool) -> None:
     """Generate a strong SECRET_KEY from the operating system's random source.
 
-    stdout carries only the key, so it can be captured by the shell.
+    stdout carries only the key, so it can be captured by the shell. --out writes the
+    key alone, no newline, owner-only (0600), making missing folders (0700); load it with
+    Path(app.instance_path, "secret.key").read_text().
 
     \b
     Examples:
       flasksess genkey
       export FLASK_SECRET_KEY=$(flasksess genkey)
       flasksess genkey --format bytes          # b'...' for app.secret_key = ...
-      flasksess genkey --format env >> .env
+      flasksess genkey --format env >> .env    # read from .env only with python-dotenv
       flasksess genkey --out instance/secret.key
     """
     from flasksess_cli import render
@@ -218,8 +220,10 @@ def completion(shell: str) -> None:
 
     \b
     Examples:
+      mkdir -p ~/.local/share/bash-completion/completions
       flasksess completion bash > ~/.local/share/bash-completion/completions/flasksess
       flasksess completion zsh > "${fpath[1]}/_flasksess"
+      mkdir -p ~/.config/fish/completions
       flasksess completion fish > ~/.config/fish/completions/flasksess.fish
     """
     from flasksess_cli import render

@@ -115,12 +115,9 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
             console.print(Text.assemble(("INTERRUPTED", "bold yellow"), f": {share}no key among {searched}"))
         else:
             console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {searched}"))
-            console.print(
-                Text(
-                    "The key is not in these lists; that alone does not make it strong: "
-                    "flasksess audit key checks the key itself.",
-                    style="dim",
-                )
+            note(
+                "Note: the key is not in these lists; that alone does not make it strong: "
+                "flasksess audit key checks the key itself."
             )
         return
     console.print(
