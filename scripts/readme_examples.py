@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ def fixtures(folder: Path) -> dict[str, str]:
     from flasksess_cli.codec.cookie import sign_session
     from flasksess_cli.keys import SecretKey
 
-    rng = random.Random(2026)
+    rng = random.Random(2026)  # noqa: S311 - fixtures that repeat, not secrets
     cart = [
         {"sku": f"SKU-{rng.randrange(10**6):06d}", "name": f"Item {n}", "qty": rng.randint(1, 4),
          "price": round(rng.uniform(1, 200), 2), "note": rng.randbytes(15).hex()}
@@ -98,13 +99,13 @@ def run_block(cmds: list[str], folder: Path, variables: dict[str, str]) -> list[
     script = "exec 2>&1\nstatus=0\n" + "".join(
         f"printf '%s\\n' '{MARK}'\n(exit $status)\n{cmd}\nstatus=$?\n" for cmd in cmds
     )
-    proc = subprocess.run(
-        ["bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False
+    proc = subprocess.run(  # noqa: S603 - our own README, run on purpose
+        [shutil.which("bash") or "/bin/bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False
     )
     parts = proc.stdout.split(MARK + "\n")
     if len(parts) != len(cmds) + 1:
         raise SystemExit(f"README example failed to run:\n{script}\n{proc.stdout}")
-    return [part for part in parts[1:]]
+    return parts[1:]
 
 
 def rerun(readme: str) -> str:
