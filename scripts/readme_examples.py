@@ -100,7 +100,13 @@ def run_block(cmds: list[str], folder: Path, variables: dict[str, str]) -> list[
         f"printf '%s\\n' '{MARK}'\n(exit $status)\n{cmd}\nstatus=$?\n" for cmd in cmds
     )
     proc = subprocess.run(  # noqa: S603 - our own README, run on purpose
-        [shutil.which("bash") or "/bin/bash", "-c", script], cwd=folder, env=env, capture_output=True, text=True, timeout=600, check=False
+        [shutil.which("bash") or "/bin/bash", "-c", script],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     parts = proc.stdout.split(MARK + "\n")
     if len(parts) != len(cmds) + 1:
