@@ -27,7 +27,7 @@ from flasksess_cli.audit.wordlists import MAX_LINE_BYTES
 from flasksess_cli.codec.cookie import Scheme, sign_session
 from flasksess_cli.defaults import DIGEST_SIZES, KEY_DERIVATIONS
 from flasksess_cli.keys import SecretKey
-from tests.conftest import Invoke
+from tests.conftest import INTERRUPTIBLE_FLASKSESS, Invoke
 
 #: hashcat's own self-test pair for mode 29100 (src/modules/module_29100.c: ST_HASH, ST_PASS).
 HASHCAT_ST_HASH = "eyJ1c2VybmFtZSI6ImFkbWluIn0.YjdgRQ.1OTlf1PD0H9wXsu_qS0aywAJVD8"
@@ -312,9 +312,7 @@ def test_ctrl_c_in_a_real_process_exits_130_with_a_report(tmp_path: Path) -> Non
     env = {k: v for k, v in os.environ.items() if k != "FLASK_SECRET_KEY"}
     proc = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "flasksess_cli",
+            *INTERRUPTIBLE_FLASKSESS,
             "audit",
             "cookie",
             "--workers",

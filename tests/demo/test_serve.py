@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import Invoke
+from tests.conftest import INTERRUPTIBLE_FLASKSESS, Invoke
 
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 GOOD_KEY = "4f0c6d2e9b8a7f6e5d4c3b2a19087f6e"
@@ -47,7 +47,7 @@ def demo_process(*args: str, env: dict[str, str] | None = None) -> Iterator[Demo
     log = Path(tempfile.mkstemp(prefix="serve-demo-", suffix=".log")[1])
     with log.open("w") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "flasksess_cli", "serve-demo", "--port", "0", *args],
+            [*INTERRUPTIBLE_FLASKSESS, "serve-demo", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=err, text=True, env=environment,
         )  # fmt: skip
     assert proc.stdout is not None
