@@ -109,7 +109,7 @@ def cookie_argument(*, with_app: bool) -> Decorator:
     """The COOKIE argument (or stdin when it is piped) and --cookie-name, for the commands that read one cookie."""
     default = defaults.DEFAULT_COOKIE_NAME + (", or the app's" if with_app else "")
     return _stack(
-        click.argument("cookie", metavar="COOKIE", required=False, callback=stdin_unless_terminal),
+        click.argument("cookie", metavar="[COOKIE]", required=False, callback=stdin_unless_terminal),
         cookie_name_option(f"Which cookie to take from a Cookie: or Set-Cookie: header [default: {default}]."),
     )
 
