@@ -60,12 +60,13 @@ def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool
 PIPED_WIDTH = 10_000
 
 
-def make_console() -> Console:
+def make_console(*, piped_width: int = PIPED_WIDTH) -> Console:
     """A Console for stdout, built per call so that NO_COLOR, TERM=dumb and pipes are honoured.
 
     On a terminal, rich as it is. Piped or redirected, lines are not wrapped (a session,
     a header or a sentence stays on one line for grep and copy) and carry no trailing
-    spaces (rich pads table cells to the column width).
+    spaces (rich pads table cells to the column width). A boxed table of prose that holds
+    nothing to copy may ask for a ``piped_width`` to wrap at instead.
     """
     import os
     import sys
@@ -76,7 +77,7 @@ def make_console() -> Console:
         return Console(highlight=False)
     from typing import TextIO, cast
 
-    width = None if os.environ.get("COLUMNS", "").isdigit() else PIPED_WIDTH
+    width = None if os.environ.get("COLUMNS", "").isdigit() else piped_width
     return Console(highlight=False, file=cast(TextIO, _TrimmedLines(sys.stdout)), width=width)
 
 

@@ -48,7 +48,7 @@ def limits(*, as_json: bool) -> None:
             details.append(text + "\n")
         details.rstrip()
         table.add_row(Text.assemble((row.id, "bold"), f"\n{row.limit:,} {row.unit}"), details)
-    make_console().print(table)
+    make_console(piped_width=120).print(table)  # prose in boxes, nothing to copy: wrapped to stay readable
 
 
 def _session_document(size: SessionSize | None) -> dict[str, Any] | None:
