@@ -97,7 +97,8 @@ def create_app(
         session["blob"] = session.get("blob", "") + base64.urlsafe_b64encode(os.urandom(n_bytes))[:n_bytes].decode()
         session["generation"] = session.get("generation", 0) + 1
         report = check_cookie(app.config["SESSION_COOKIE_NAME"], _cookie_value(app), _attributes(app))
-        return redirect(url_for("index", sent=session["generation"], size=report.name_value_bytes))
+        # To the inspector: on a phone it sits below the form, and its verdict is what to see now.
+        return redirect(url_for("index", sent=session["generation"], size=report.name_value_bytes, _anchor="inspector"))
 
     @app.post("/reset")
     def reset() -> Response:
