@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -305,6 +306,14 @@ def test_an_interrupted_search_stops_every_worker_and_reports(tmp_path: Path) ->
         assert multiprocessing.active_children() == []
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_ctrl_c_in_a_real_process_exits_130_with_a_report(tmp_path: Path) -> None:
     wordlist = tmp_path / "big.txt"
     wordlist.write_bytes(b"".join(b"%d\n" % n for n in range(2_000_000)))
@@ -323,15 +332,30 @@ def test_ctrl_c_in_a_real_process_exits_130_with_a_report(tmp_path: Path) -> Non
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=env,
+        env=env | {"PYTHONFAULTHANDLER": "1"},  # SIGABRT dumps every thread's stack, should it hang
+        start_new_session=True,  # its own process group: nothing it started outlives the test
     )
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None and len(children.read_text().split()) < 2:
-        time.sleep(0.01)
-    assert proc.poll() is None, "the search ended before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=30)
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and len(children.read_text().split()) < 2:
+            time.sleep(0.01)
+        assert proc.poll() is None, "the search ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        try:
+            stdout, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            stdout, stderr = proc.communicate(timeout=60)
+            raise AssertionError(f"no exit 60 s after Ctrl-C; its stacks:\n{stderr.decode()[-6000:]}") from None
+        survivors_deadline = time.monotonic() + 10
+        while _group_alive(proc.pid) and time.monotonic() < survivors_deadline:
+            time.sleep(0.05)
+        assert not _group_alive(proc.pid), "a worker outlived the interrupted search"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
     assert proc.returncode == 130, stderr
     report = stdout.decode()
     assert report.startswith("INTERRUPTED: ") and "of the wordlists searched, no key among" in report, report
