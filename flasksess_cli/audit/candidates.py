@@ -227,15 +227,16 @@ def default_candidates() -> DefaultCandidates:
     """The published keys first, then the flask-unsign list's entries, then their other forms."""
     from flasksess_cli.audit.known_keys import known_keys
 
-    published = _Group("published", [], [])
+    published, other_forms = _Group("published", [], []), _Group("published", [], [])
     with quiet_literals():
         for known in known_keys():
             value: str | bytes = known.material if known.form == "bytes" else known.material.decode("utf-8")
             for variant, material in entry_forms(value):
-                published.keys.append(material)
-                published.origins.append((known.entry, variant))
+                group = published if variant == "entry" else other_forms  # every entry before any other form
+                group.keys.append(material)
+                group.origins.append((known.entry, variant))
     version, groups = _flask_unsign_groups()
-    every = (published, *groups)
+    every = (published, other_forms, *groups)
     keys: list[bytes] = []
     for group in every:  # not deduplicated: hashing a repeat costs less than finding it, and the first one wins
         keys.extend(group.keys)

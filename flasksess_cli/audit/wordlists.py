@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, NamedTuple
 
@@ -244,11 +244,21 @@ class ChunkReader:
         self.skipped_lines = 0
 
     def _reads(self) -> Iterator[bytes]:
+        # read1 returns what a pipe holds now, so a slow generator's lines are searched as they come;
+        # from a fast one, reads are joined while more is ready, up to chunk_bytes.
+        read = getattr(self.handle, "read1", self.handle.read)
+        ready = _ready_check(self.handle)
         left = self.length
         while left is None or left > 0:
-            data = self.handle.read(self.chunk_bytes if left is None else min(self.chunk_bytes, left))
+            want = self.chunk_bytes if left is None else min(self.chunk_bytes, left)
+            data = read(want)
             if not data:
                 return
+            while len(data) < want // 2 and ready():
+                more = read(want - len(data))
+                if not more:
+                    break
+                data += more
             if left is not None:
                 left -= len(data)
             yield data
@@ -304,6 +314,21 @@ def _drop_first_line(buffer: bytes) -> tuple[bytes, bool, bool]:
         if buffer[end] == _LF:
             end += 1
     return buffer[end:], False, True
+
+
+def _ready_check(handle: BinaryIO) -> Callable[[], bool]:
+    """Whether more of a pipe can be read at once (always False for anything else)."""
+    import select
+
+    try:
+        fd = handle.fileno()
+        if not stat.S_ISFIFO(os.fstat(fd).st_mode) and not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            return lambda: False
+        poller = select.poll()
+    except (OSError, ValueError, AttributeError):  # BytesIO and friends
+        return lambda: False
+    poller.register(fd, select.POLLIN)
+    return lambda: bool(poller.poll(0))
 
 
 def _first_break(data: bytes, start: int = 0) -> int:
