@@ -289,7 +289,9 @@ def test_shards_split_the_search_and_number_lines_like_the_whole_file(invoke: In
     lines[4321] = "needle"
     wordlist.write_text("\n".join(lines) + "\n")
     documents = [
-        json.loads(invoke(["audit", "cookie", "--json", "--shard", f"{k}/3", "--wordlist", str(wordlist), cookie]).stdout)
+        json.loads(
+            invoke(["audit", "cookie", "--json", "--shard", f"{k}/3", "--wordlist", str(wordlist), cookie]).stdout
+        )
         for k in (1, 2, 3)
     ]
     assert [d["found"] for d in documents] == [False, False, True]
