@@ -1156,22 +1156,24 @@ static PyObject *module_engines(PyObject *module, PyObject *unused)
 
 /* --- line_breaks: the line count a wordlist chunk adds (flasksess numbers hits by it) ------------------- */
 
-/* Line terminators in d[0..n): each \n, each lone \r, a \r\n once. */
+/* Line terminators in d[0..n): each \n, each lone \r, a \r\n once. SSE2: per byte, 0xFF where a line
+ * ends (\n, or \r not followed by \n), subtracted into byte counters that are summed every 255 rounds. */
 static uint64_t count_breaks(const uint8_t *d, size_t n)
 {
     uint64_t count = 0;
     size_t i = 0;
 #ifdef SCAN_SSE2
-    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-    for (; i + 17 <= n; i += 16) {
-        const __m128i x = _mm_loadu_si128((const __m128i *)(d + i));
-        const __m128i next = _mm_loadu_si128((const __m128i *)(d + i + 1));
-        const __m128i is_cr = _mm_cmpeq_epi8(x, cr);
-        const unsigned lfs = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, lf));
-        const unsigned crs = (unsigned)_mm_movemask_epi8(is_cr);
-        const unsigned crlfs = (unsigned)_mm_movemask_epi8(_mm_and_si128(is_cr, _mm_cmpeq_epi8(next, lf)));
-        count += (uint64_t)__builtin_popcount(lfs) + (uint64_t)__builtin_popcount(crs) -
-                 (uint64_t)__builtin_popcount(crlfs);
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'), zero = _mm_setzero_si128();
+    while (i + 17 <= n) {
+        __m128i counters = zero;
+        for (int round = 0; round < 255 && i + 17 <= n; round++, i += 16) {
+            const __m128i x = _mm_loadu_si128((const __m128i *)(d + i));
+            const __m128i next = _mm_loadu_si128((const __m128i *)(d + i + 1));
+            const __m128i lone_cr = _mm_andnot_si128(_mm_cmpeq_epi8(next, lf), _mm_cmpeq_epi8(x, cr));
+            counters = _mm_sub_epi8(counters, _mm_or_si128(_mm_cmpeq_epi8(x, lf), lone_cr));
+        }
+        const __m128i sums = _mm_sad_epu8(counters, zero);
+        count += (uint64_t)_mm_cvtsi128_si64(sums) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums));
     }
 #endif
     for (; i < n; i++)
