@@ -66,7 +66,7 @@ def special_readings(buffer: bytes, end: int) -> list[Reading]:
             at = buffer.find(prefix, 0, end)
             while at >= 0:
                 if at == 0 or buffer[at - 1] in b"\r\n":
-                    found[at] = buffer[at : _line_end(buffer, at, end)]
+                    found[at] = buffer[at : line_end(buffer, at, end)]
                 at = buffer.find(prefix, at + 1, end)
     if not found:
         return []
@@ -75,13 +75,16 @@ def special_readings(buffer: bytes, end: int) -> list[Reading]:
 
 
 def _line_start(buffer: bytes, at: int) -> int:
-    return max(buffer.rfind(b"\n", 0, at), buffer.rfind(b"\r", 0, at)) + 1
+    newline = buffer.rfind(b"\n", 0, at)  # then a \r only after it: each search stays inside the line
+    return max(newline, buffer.rfind(b"\r", newline + 1, at)) + 1
 
 
-def _line_end(buffer: bytes, at: int, end: int) -> int:
-    lf, cr = buffer.find(b"\n", at, end), buffer.find(b"\r", at, end)
-    stops = [stop for stop in (lf, cr) if stop >= 0]
-    return min(stops) if stops else end
+def line_end(buffer: bytes, at: int, end: int) -> int:
+    """Where the line that starts at ``at`` ends: its \n or \r, or ``end``."""
+    newline = buffer.find(b"\n", at, end)
+    stop = end if newline < 0 else newline
+    cr = buffer.find(b"\r", at, stop)  # only up to the \n: each search stays inside the line
+    return stop if cr < 0 else cr
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from types import ModuleType
 from typing import Any, Literal, NamedTuple
 
-from flasksess_cli.audit.candidates import Variant, special_readings
+from flasksess_cli.audit.candidates import Variant, line_end, special_readings
 from flasksess_cli.audit.scan import Target, line_breaks
 from flasksess_cli.errors import ExitCode, FlasksessError
 
@@ -101,16 +101,11 @@ def scan_chunk(kernel: ModuleType, scanner: Any, data: bytes, end: int) -> Chunk
         if index >= 0:
             hit = readings[index]
     if hit is None and offset >= 0:
-        hit = (offset, "line", bytes(view[offset : _line_end(data, offset, end)]))
+        hit = (offset, "line", bytes(view[offset : line_end(data, offset, end)]))
     breaks = getattr(kernel, "line_breaks", line_breaks)
     if hit is None:
         return ChunkResult(breaks(view), tried, None)
     return ChunkResult(breaks(view), tried, (*hit, breaks(view[: hit[0]])))
-
-
-def _line_end(data: bytes, start: int, end: int) -> int:
-    stops = [stop for stop in (data.find(b"\n", start, end), data.find(b"\r", start, end)) if stop >= 0]
-    return min(stops) if stops else end
 
 
 # --- the engines ------------------------------------------------------------------------------------------
