@@ -7,7 +7,8 @@
  *
  * Engines, chosen by CPUID at run time (the module is built for generic x86-64; each engine's
  * functions carry their own target attribute):
- *   avx512  16 lanes of SHA-1 / SHA-256, 8 of SHA-512   (AVX-512 F + BW + VL)
+ *   avx512  32 lanes of SHA-1 (two vectors, interleaved where the rounds are latency-bound),
+ *           16 of SHA-256, 8 of SHA-512                    (AVX-512 F + BW + VL)
  *   avx2    8 lanes of SHA-1 / SHA-256, 4 of SHA-512     (AVX2)
  *   sha-ni  SHA-1 / SHA-256 instructions, 4 candidates at a time; SHA-384/512 run scalar
  *   scalar  portable C, one candidate at a time (the only engine off x86-64)
@@ -29,7 +30,7 @@
 #endif
 
 #if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
-#define SCAN_SSE2 1 /* baseline on x86-64: finding line ends 16 bytes at a time */
+#define SCAN_SSE2 1 /* baseline on x86-64: line breaks found 16 bytes at a time */
 #include <emmintrin.h>
 #endif
 
@@ -45,7 +46,7 @@
 #define MAX_LANES 32
 /* "concat" messages of up to this many blocks are hashed in the lanes; longer ones alone. */
 #define CONCAT_BLOCKS 2
-/* Longest signed text or salt taken (their schedules take 10 bytes per byte; cookies are < 5 KB). */
+/* Longest signed text or salt taken (their schedules take up to 10 bytes per byte; cookies are < 5 KB). */
 #define MAX_SIGNED (1 << 20)
 
 /* --- bytes and words ----------------------------------------------------------------------------- */
@@ -81,8 +82,9 @@ typedef union {
  * W[t] alone, each group of four reversed, as the SHA-NI instructions take it. */
 typedef struct {
     size_t nblocks;
-    void *kw;
-    uint32_t *wni;
+    void *kw;      /* 64-byte aligned (SSE memory operands need 16) */
+    uint32_t *wni; /* likewise */
+    void *memory;  /* the allocation both live in */
 } sched_t;
 
 /* --- constants ------------------------------------------------------------------------------------ */
@@ -365,157 +367,274 @@ static const char *const ENGINE_NAMES[ENG_COUNT] = {"avx512", "avx2", "sha-ni", 
 
 #ifdef SCAN_X86
 
-/* SHA-NI: one candidate's block per instruction sequence, four candidates per call so that their
- * independent rounds overlap in the core. Legacy SSE encoding only (no AVX in these functions). */
-#define SHANI_TARGET __attribute__((target("sha,sse4.1,ssse3,tune=znver3")))
+/* The instruction scheduling of the hashing functions. With GCC's generic tuning the same
+ * instructions come out in an order 30-45% slower on AMD Zen 5 (hmac_init and outer: the
+ * independent work of the next round is not hoisted); Zen 3 tuning recovers it. Tuning changes no
+ * instruction set: the code still runs on any CPU that has the engine's features. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define SCAN_TUNE ",tune=znver3"
+#else
+#define SCAN_TUNE ""
+#endif
+
+/* SHA-NI: one candidate's block per instruction sequence, four candidates per call, their rounds
+ * interleaved group by group (the SHA instructions are latency-bound). Legacy SSE encoding only (no
+ * AVX in these functions). Blocks and states come in SoA rows of 4 words (word i of lanes 0..3);
+ * 4x4 transposes turn them into each lane's words and back. */
+#define SHANI_TARGET __attribute__((target("sha,sse4.1,ssse3" SCAN_TUNE)))
+#define SHANI_INLINE SHANI_TARGET static inline __attribute__((always_inline))
 #define SHANI_LANES 4
 
-#define SHA1NI_GROUP(g, f)                                   \
-    do {                                                     \
-        __m128i en_ = _mm_sha1nexte_epu32(prev, m[g]);       \
-        prev = abcd;                                         \
-        abcd = _mm_sha1rnds4_epu32(abcd, en_, f);            \
-    } while (0);
-
-/* 80 rounds on (abcd, e) given the 20 schedule groups m (W[4g] in the top lane). */
-SHANI_TARGET static inline void sha1ni_rounds(__m128i *pabcd, __m128i *pe, const __m128i *m)
+/* Rows r[0..3] (word j of lanes 0..3 in r[j]) -> out[l] = lane l's 4 words, word 0 in element 0. */
+SHANI_INLINE void ni_transpose(const __m128i *r, __m128i *out)
 {
-    __m128i abcd = *pabcd, e0 = *pe, abcd0 = abcd, prev = abcd;
-    abcd = _mm_sha1rnds4_epu32(abcd, _mm_add_epi32(e0, m[0]), 0);
+    const __m128i t0 = _mm_unpacklo_epi32(r[0], r[1]), t1 = _mm_unpackhi_epi32(r[0], r[1]);
+    const __m128i t2 = _mm_unpacklo_epi32(r[2], r[3]), t3 = _mm_unpackhi_epi32(r[2], r[3]);
+    out[0] = _mm_unpacklo_epi64(t0, t2);
+    out[1] = _mm_unpackhi_epi64(t0, t2);
+    out[2] = _mm_unpacklo_epi64(t1, t3);
+    out[3] = _mm_unpackhi_epi64(t1, t3);
+}
+
+/* Group g (words 4g .. 4g+3) of 4 lanes' blocks: rows from memory, each XORed with pad (the rows
+ * from `rows` on are pad alone: the key block's zero words). */
+SHANI_INLINE void ni_group(const uint32_t *b, int g, int rows, __m128i pad, __m128i *out)
+{
+    __m128i r[4];
+    for (int j = 0; j < 4; j++)
+        r[j] = 4 * g + j < rows ? _mm_xor_si128(_mm_loadu_si128((const __m128i *)(b + 4 * (4 * g + j))), pad) : pad;
+    ni_transpose(r, out);
+}
+
+/* --- SHA-1 --- */
+
+#define SHA1NI_GROUP(g, f)                                                     \
+    for (int l = 0; l < SHANI_LANES; l++) {                                    \
+        const __m128i en_ = _mm_sha1nexte_epu32(prev[l], m[l * ms + (g)]);     \
+        prev[l] = abcd[l];                                                     \
+        abcd[l] = _mm_sha1rnds4_epu32(abcd[l], en_, f);                        \
+    }
+
+/* 80 rounds in 4 lanes: abcd (A in element 3), e (E in element 3, zeros below); lane l's schedule
+ * group g is m[l * ms + g] (ms = 0: one message for all lanes), W[4g] in element 3. */
+SHANI_INLINE void sha1ni_rounds(__m128i *abcd, __m128i *e, const __m128i *m, int ms)
+{
+    __m128i abcd0[SHANI_LANES], prev[SHANI_LANES];
+    for (int l = 0; l < SHANI_LANES; l++) {
+        abcd0[l] = prev[l] = abcd[l];
+        abcd[l] = _mm_sha1rnds4_epu32(abcd[l], _mm_add_epi32(e[l], m[l * ms]), 0);
+    }
     SHA1NI_GROUP(1, 0) SHA1NI_GROUP(2, 0) SHA1NI_GROUP(3, 0) SHA1NI_GROUP(4, 0)
     SHA1NI_GROUP(5, 1) SHA1NI_GROUP(6, 1) SHA1NI_GROUP(7, 1) SHA1NI_GROUP(8, 1) SHA1NI_GROUP(9, 1)
     SHA1NI_GROUP(10, 2) SHA1NI_GROUP(11, 2) SHA1NI_GROUP(12, 2) SHA1NI_GROUP(13, 2) SHA1NI_GROUP(14, 2)
     SHA1NI_GROUP(15, 3) SHA1NI_GROUP(16, 3) SHA1NI_GROUP(17, 3) SHA1NI_GROUP(18, 3) SHA1NI_GROUP(19, 3)
-    *pe = _mm_sha1nexte_epu32(prev, e0);
-    *pabcd = _mm_add_epi32(abcd, abcd0);
+    for (int l = 0; l < SHANI_LANES; l++) {
+        e[l] = _mm_sha1nexte_epu32(prev[l], e[l]);
+        abcd[l] = _mm_add_epi32(abcd[l], abcd0[l]);
+    }
 }
 
-SHANI_TARGET static inline void sha1ni_load(const uint32_t *st, int l, __m128i *abcd, __m128i *e)
+/* 4 lanes' schedules from their SoA block (XORed with pad, rows past `rows` pad alone). */
+SHANI_INLINE void sha1ni_schedule(const uint32_t *b, int rows, __m128i pad, __m128i *m)
 {
-    const int n = SHANI_LANES;
-    *abcd = _mm_set_epi32((int)st[l], (int)st[n + l], (int)st[2 * n + l], (int)st[3 * n + l]);
-    *e = _mm_set_epi32((int)st[4 * n + l], 0, 0, 0);
+    for (int g = 0; g < 4; g++) {
+        __m128i lane[4];
+        ni_group(b, g, rows, pad, lane);
+        for (int l = 0; l < SHANI_LANES; l++)
+            m[l * 20 + g] = _mm_shuffle_epi32(lane[l], 0x1b);
+    }
+    for (int l = 0; l < SHANI_LANES; l++)
+        for (int g = 4; g < 20; g++)
+            m[l * 20 + g] = _mm_sha1msg2_epu32(
+                _mm_xor_si128(_mm_sha1msg1_epu32(m[l * 20 + g - 4], m[l * 20 + g - 3]), m[l * 20 + g - 2]),
+                m[l * 20 + g - 1]);
 }
 
-SHANI_TARGET static inline void sha1ni_store(uint32_t *st, int l, __m128i abcd, __m128i e)
+SHANI_INLINE void sha1ni_load(const uint32_t *st, __m128i *abcd, __m128i *e)
 {
-    const int n = SHANI_LANES;
-    st[l] = (uint32_t)_mm_extract_epi32(abcd, 3);
-    st[n + l] = (uint32_t)_mm_extract_epi32(abcd, 2);
-    st[2 * n + l] = (uint32_t)_mm_extract_epi32(abcd, 1);
-    st[3 * n + l] = (uint32_t)_mm_extract_epi32(abcd, 0);
-    st[4 * n + l] = (uint32_t)_mm_extract_epi32(e, 3);
+    __m128i r[4], lane[4];
+    for (int j = 0; j < 4; j++)
+        r[j] = _mm_loadu_si128((const __m128i *)(st + 4 * j));
+    ni_transpose(r, lane);
+    for (int l = 0; l < SHANI_LANES; l++) {
+        abcd[l] = _mm_shuffle_epi32(lane[l], 0x1b);
+        e[l] = _mm_set_epi32((int)st[16 + l], 0, 0, 0);
+    }
+}
+
+SHANI_INLINE void sha1ni_store(uint32_t *st, const __m128i *abcd, const __m128i *e)
+{
+    __m128i lane[4], r[4];
+    for (int l = 0; l < SHANI_LANES; l++) {
+        lane[l] = _mm_shuffle_epi32(abcd[l], 0x1b);
+        st[16 + l] = (uint32_t)_mm_extract_epi32(e[l], 3);
+    }
+    ni_transpose(lane, r);
+    for (int j = 0; j < 4; j++)
+        _mm_storeu_si128((__m128i *)(st + 4 * j), r[j]);
 }
 
 SHANI_TARGET static void sha1ni_var(void *vst, const void *vblk)
 {
-    uint32_t *st = (uint32_t *)vst;
-    const uint32_t *b = (const uint32_t *)vblk;
-    const int n = SHANI_LANES;
-    for (int l = 0; l < n; l++) {
-        __m128i m[20], abcd, e;
-        for (int g = 0; g < 4; g++)
-            m[g] = _mm_set_epi32((int)b[4 * g * n + l], (int)b[(4 * g + 1) * n + l], (int)b[(4 * g + 2) * n + l],
-                                 (int)b[(4 * g + 3) * n + l]);
-        for (int g = 4; g < 20; g++)
-            m[g] = _mm_sha1msg2_epu32(_mm_xor_si128(_mm_sha1msg1_epu32(m[g - 4], m[g - 3]), m[g - 2]), m[g - 1]);
-        sha1ni_load(st, l, &abcd, &e);
-        sha1ni_rounds(&abcd, &e, m);
-        sha1ni_store(st, l, abcd, e);
+    __m128i m[SHANI_LANES * 20], abcd[SHANI_LANES], e[SHANI_LANES];
+    sha1ni_schedule((const uint32_t *)vblk, 16, _mm_setzero_si128(), m);
+    sha1ni_load((const uint32_t *)vst, abcd, e);
+    sha1ni_rounds(abcd, e, m, 20);
+    sha1ni_store((uint32_t *)vst, abcd, e);
+}
+
+SHANI_TARGET static void sha1ni_hmac_init(const void *viv, const void *vkb, int kwords, void *vsi, void *vso)
+{
+    const uint32_t *iv = (const uint32_t *)viv;
+    for (int p = 0; p < 2; p++) {
+        __m128i m[SHANI_LANES * 20], abcd[SHANI_LANES], e[SHANI_LANES];
+        sha1ni_schedule((const uint32_t *)vkb, kwords, _mm_set1_epi32(p ? 0x5c5c5c5c : 0x36363636), m);
+        for (int l = 0; l < SHANI_LANES; l++) {
+            abcd[l] = _mm_set_epi32((int)iv[0], (int)iv[1], (int)iv[2], (int)iv[3]);
+            e[l] = _mm_set_epi32((int)iv[4], 0, 0, 0);
+        }
+        sha1ni_rounds(abcd, e, m, 20);
+        sha1ni_store((uint32_t *)(p ? vso : vsi), abcd, e);
     }
+}
+
+SHANI_TARGET static void sha1ni_outer(void *vso, const void *vsi, int dw, uint64_t bits)
+{
+    ALIGNED(16) uint32_t b[16 * SHANI_LANES];
+    const uint32_t *si = (const uint32_t *)vsi;
+    for (int i = 0; i < 16; i++)
+        for (int l = 0; l < SHANI_LANES; l++)
+            b[i * SHANI_LANES + l] = i < dw ? si[i * SHANI_LANES + l] : i == dw ? 0x80000000u : i == 15 ? (uint32_t)bits : 0;
+    sha1ni_var(vso, b);
 }
 
 SHANI_TARGET static void sha1ni_chain(void *vst, const sched_t *s)
 {
-    uint32_t *st = (uint32_t *)vst;
     __m128i abcd[SHANI_LANES], e[SHANI_LANES];
-    for (int l = 0; l < SHANI_LANES; l++)
-        sha1ni_load(st, l, &abcd[l], &e[l]);
-    for (size_t i = 0; i < s->nblocks; i++) {
-        __m128i m[20];
-        for (int g = 0; g < 20; g++)
-            m[g] = _mm_loadu_si128((const __m128i *)(s->wni + i * 80 + 4 * g));
+    sha1ni_load((const uint32_t *)vst, abcd, e);
+    for (size_t i = 0; i < s->nblocks; i++)
+        sha1ni_rounds(abcd, e, (const __m128i *)(s->wni + i * 80), 0);
+    sha1ni_store((uint32_t *)vst, abcd, e);
+}
+
+/* --- SHA-256 --- */
+
+/* 64 rounds in 4 lanes on (ABEF, CDGH); lane l's K + W group g is wk[l * ms + g]. */
+SHANI_INLINE void sha256ni_rounds(__m128i *s0, __m128i *s1, const __m128i *wk, int ms)
+{
+    __m128i s00[SHANI_LANES], s10[SHANI_LANES];
+    for (int l = 0; l < SHANI_LANES; l++) {
+        s00[l] = s0[l];
+        s10[l] = s1[l];
+    }
+    for (int g = 0; g < 16; g++)
+        for (int l = 0; l < SHANI_LANES; l++) {
+            s1[l] = _mm_sha256rnds2_epu32(s1[l], s0[l], wk[l * ms + g]);
+            s0[l] = _mm_sha256rnds2_epu32(s0[l], s1[l], _mm_shuffle_epi32(wk[l * ms + g], 0x0e));
+        }
+    for (int l = 0; l < SHANI_LANES; l++) {
+        s0[l] = _mm_add_epi32(s0[l], s00[l]);
+        s1[l] = _mm_add_epi32(s1[l], s10[l]);
+    }
+}
+
+SHANI_INLINE void sha256ni_schedule(const uint32_t *b, int rows, __m128i pad, __m128i *wk)
+{
+    __m128i m[SHANI_LANES * 16];
+    for (int g = 0; g < 4; g++) {
+        __m128i lane[4];
+        ni_group(b, g, rows, pad, lane);
         for (int l = 0; l < SHANI_LANES; l++)
-            sha1ni_rounds(&abcd[l], &e[l], m);
+            m[l * 16 + g] = lane[l];
     }
-    for (int l = 0; l < SHANI_LANES; l++)
-        sha1ni_store(st, l, abcd[l], e[l]);
-}
-
-/* 64 rounds on (ABEF, CDGH) given the 16 groups of K + W. */
-SHANI_TARGET static inline void sha256ni_rounds(__m128i *ps0, __m128i *ps1, const __m128i *wk)
-{
-    __m128i s0 = *ps0, s1 = *ps1;
-    const __m128i s00 = s0, s10 = s1;
-    for (int g = 0; g < 16; g++) {
-        s1 = _mm_sha256rnds2_epu32(s1, s0, wk[g]);
-        s0 = _mm_sha256rnds2_epu32(s0, s1, _mm_shuffle_epi32(wk[g], 0x0e));
+    for (int l = 0; l < SHANI_LANES; l++) {
+        __m128i *ml = m + l * 16;
+        for (int g = 4; g < 16; g++)
+            ml[g] = _mm_sha256msg2_epu32(
+                _mm_add_epi32(_mm_sha256msg1_epu32(ml[g - 4], ml[g - 3]), _mm_alignr_epi8(ml[g - 1], ml[g - 2], 4)),
+                ml[g - 1]);
+        for (int g = 0; g < 16; g++)
+            wk[l * 16 + g] = _mm_add_epi32(ml[g], _mm_loadu_si128((const __m128i *)(K256 + 4 * g)));
     }
-    *ps0 = _mm_add_epi32(s0, s00);
-    *ps1 = _mm_add_epi32(s1, s10);
 }
 
-SHANI_TARGET static inline void sha256ni_load(const uint32_t *st, int l, __m128i *s0, __m128i *s1)
+/* ABEF holds A in element 3, B, E, F in element 0; CDGH likewise. */
+SHANI_INLINE void sha256ni_load(const uint32_t *st, __m128i *s0, __m128i *s1)
 {
-    const int n = SHANI_LANES;
-    *s0 = _mm_set_epi32((int)st[l], (int)st[n + l], (int)st[4 * n + l], (int)st[5 * n + l]);         /* ABEF */
-    *s1 = _mm_set_epi32((int)st[2 * n + l], (int)st[3 * n + l], (int)st[6 * n + l], (int)st[7 * n + l]); /* CDGH */
+    __m128i r[4], abcd[4], efgh[4];
+    for (int j = 0; j < 4; j++)
+        r[j] = _mm_loadu_si128((const __m128i *)(st + 4 * j));
+    ni_transpose(r, abcd);
+    for (int j = 0; j < 4; j++)
+        r[j] = _mm_loadu_si128((const __m128i *)(st + 4 * (4 + j)));
+    ni_transpose(r, efgh);
+    for (int l = 0; l < SHANI_LANES; l++) {
+        s0[l] = _mm_shuffle_epi32(_mm_unpacklo_epi64(abcd[l], efgh[l]), 0x1b);
+        s1[l] = _mm_shuffle_epi32(_mm_unpackhi_epi64(abcd[l], efgh[l]), 0x1b);
+    }
 }
 
-SHANI_TARGET static inline void sha256ni_store(uint32_t *st, int l, __m128i s0, __m128i s1)
+SHANI_INLINE void sha256ni_store(uint32_t *st, const __m128i *s0, const __m128i *s1)
 {
-    const int n = SHANI_LANES;
-    st[l] = (uint32_t)_mm_extract_epi32(s0, 3);
-    st[n + l] = (uint32_t)_mm_extract_epi32(s0, 2);
-    st[4 * n + l] = (uint32_t)_mm_extract_epi32(s0, 1);
-    st[5 * n + l] = (uint32_t)_mm_extract_epi32(s0, 0);
-    st[2 * n + l] = (uint32_t)_mm_extract_epi32(s1, 3);
-    st[3 * n + l] = (uint32_t)_mm_extract_epi32(s1, 2);
-    st[6 * n + l] = (uint32_t)_mm_extract_epi32(s1, 1);
-    st[7 * n + l] = (uint32_t)_mm_extract_epi32(s1, 0);
+    __m128i abcd[4], efgh[4], r[4];
+    for (int l = 0; l < SHANI_LANES; l++) {
+        const __m128i abef = _mm_shuffle_epi32(s0[l], 0x1b), cdgh = _mm_shuffle_epi32(s1[l], 0x1b);
+        abcd[l] = _mm_unpacklo_epi64(abef, cdgh);
+        efgh[l] = _mm_unpackhi_epi64(abef, cdgh);
+    }
+    ni_transpose(abcd, r);
+    for (int j = 0; j < 4; j++)
+        _mm_storeu_si128((__m128i *)(st + 4 * j), r[j]);
+    ni_transpose(efgh, r);
+    for (int j = 0; j < 4; j++)
+        _mm_storeu_si128((__m128i *)(st + 4 * (4 + j)), r[j]);
 }
 
 SHANI_TARGET static void sha256ni_var(void *vst, const void *vblk)
 {
-    uint32_t *st = (uint32_t *)vst;
-    const uint32_t *b = (const uint32_t *)vblk;
-    const int n = SHANI_LANES;
-    for (int l = 0; l < n; l++) {
-        __m128i m[16], wk[16], s0, s1;
-        for (int g = 0; g < 4; g++)
-            m[g] = _mm_set_epi32((int)b[(4 * g + 3) * n + l], (int)b[(4 * g + 2) * n + l], (int)b[(4 * g + 1) * n + l],
-                                 (int)b[4 * g * n + l]);
-        for (int g = 4; g < 16; g++)
-            m[g] = _mm_sha256msg2_epu32(
-                _mm_add_epi32(_mm_sha256msg1_epu32(m[g - 4], m[g - 3]), _mm_alignr_epi8(m[g - 1], m[g - 2], 4)),
-                m[g - 1]);
-        for (int g = 0; g < 16; g++)
-            wk[g] = _mm_add_epi32(m[g], _mm_loadu_si128((const __m128i *)(K256 + 4 * g)));
-        sha256ni_load(st, l, &s0, &s1);
-        sha256ni_rounds(&s0, &s1, wk);
-        sha256ni_store(st, l, s0, s1);
+    __m128i wk[SHANI_LANES * 16], s0[SHANI_LANES], s1[SHANI_LANES];
+    sha256ni_schedule((const uint32_t *)vblk, 16, _mm_setzero_si128(), wk);
+    sha256ni_load((const uint32_t *)vst, s0, s1);
+    sha256ni_rounds(s0, s1, wk, 16);
+    sha256ni_store((uint32_t *)vst, s0, s1);
+}
+
+SHANI_TARGET static void sha256ni_hmac_init(const void *viv, const void *vkb, int kwords, void *vsi, void *vso)
+{
+    const uint32_t *iv = (const uint32_t *)viv;
+    for (int p = 0; p < 2; p++) {
+        __m128i wk[SHANI_LANES * 16], s0[SHANI_LANES], s1[SHANI_LANES];
+        sha256ni_schedule((const uint32_t *)vkb, kwords, _mm_set1_epi32(p ? 0x5c5c5c5c : 0x36363636), wk);
+        for (int l = 0; l < SHANI_LANES; l++) {
+            s0[l] = _mm_set_epi32((int)iv[0], (int)iv[1], (int)iv[4], (int)iv[5]);
+            s1[l] = _mm_set_epi32((int)iv[2], (int)iv[3], (int)iv[6], (int)iv[7]);
+        }
+        sha256ni_rounds(s0, s1, wk, 16);
+        sha256ni_store((uint32_t *)(p ? vso : vsi), s0, s1);
     }
+}
+
+SHANI_TARGET static void sha256ni_outer(void *vso, const void *vsi, int dw, uint64_t bits)
+{
+    ALIGNED(16) uint32_t b[16 * SHANI_LANES];
+    const uint32_t *si = (const uint32_t *)vsi;
+    for (int i = 0; i < 16; i++)
+        for (int l = 0; l < SHANI_LANES; l++)
+            b[i * SHANI_LANES + l] = i < dw ? si[i * SHANI_LANES + l] : i == dw ? 0x80000000u : i == 15 ? (uint32_t)bits : 0;
+    sha256ni_var(vso, b);
 }
 
 SHANI_TARGET static void sha256ni_chain(void *vst, const sched_t *s)
 {
-    uint32_t *st = (uint32_t *)vst;
     __m128i s0[SHANI_LANES], s1[SHANI_LANES];
-    for (int l = 0; l < SHANI_LANES; l++)
-        sha256ni_load(st, l, &s0[l], &s1[l]);
-    for (size_t i = 0; i < s->nblocks; i++) {
-        __m128i wk[16];
-        for (int g = 0; g < 16; g++)
-            wk[g] = _mm_loadu_si128((const __m128i *)((const uint32_t *)s->kw + i * 64 + 4 * g));
-        for (int l = 0; l < SHANI_LANES; l++)
-            sha256ni_rounds(&s0[l], &s1[l], wk);
-    }
-    for (int l = 0; l < SHANI_LANES; l++)
-        sha256ni_store(st, l, s0[l], s1[l]);
+    sha256ni_load((const uint32_t *)vst, s0, s1);
+    for (size_t i = 0; i < s->nblocks; i++)
+        sha256ni_rounds(s0, s1, (const __m128i *)((const uint32_t *)s->kw + i * 64), 0);
+    sha256ni_store((uint32_t *)vst, s0, s1);
 }
 
 /* AVX2: 8 lanes of 32-bit words, 4 of 64-bit. */
-#define SIMD_TARGET __attribute__((target("avx2,tune=znver3")))
+#define SIMD_TARGET __attribute__((target("avx2" SCAN_TUNE)))
 #define SIMD_NAME(x) avx2_##x
 #define V __m256i
 #define L32 8
@@ -560,7 +679,7 @@ SHANI_TARGET static void sha256ni_chain(void *vst, const sched_t *s)
 #undef V_MAJ
 
 /* AVX-512: 16 lanes of 32-bit words, 8 of 64-bit; rotates and three-input logic in one instruction. */
-#define SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,tune=znver3")))
+#define SIMD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl" SCAN_TUNE)))
 #define SIMD_NAME(x) avx512_##x
 #define V __m512i
 #define L32 16
@@ -644,8 +763,8 @@ SIMD_TARGET static void avx512_pack16x2(void *kb, const uint8_t *const *key, con
 static const ops_t ENGINE_OPS[ENG_COUNT][FAM_COUNT] = {
     [ENG_AVX512] = SIMD_OPS(avx512, "avx512", 32, 16, 8, avx512_pack16x2, avx512_pack16x1),
     [ENG_AVX2] = SIMD_OPS(avx2, "avx2", 8, 8, 4, NULL, NULL),
-    [ENG_SHANI] = {{"sha-ni", SHANI_LANES, sha1ni_var, sha1ni_chain, NULL, NULL, NULL},
-                   {"sha-ni", SHANI_LANES, sha256ni_var, sha256ni_chain, NULL, NULL, NULL},
+    [ENG_SHANI] = {{"sha-ni", SHANI_LANES, sha1ni_var, sha1ni_chain, sha1ni_hmac_init, sha1ni_outer, NULL},
+                   {"sha-ni", SHANI_LANES, sha256ni_var, sha256ni_chain, sha256ni_hmac_init, sha256ni_outer, NULL},
                    {"scalar", 1, sha512_block, sha512_chain, NULL, NULL, NULL}},
     [ENG_SCALAR] = SCALAR_OPS,
 };
@@ -775,11 +894,13 @@ static int sched_build(const scanner_t *c, sched_t *s, const uint8_t *m, size_t 
 {
     const int rounds = family_rounds(c->family), wsize = c->family == FAM_SHA512 ? 8 : 4;
     const size_t nblocks = padded_blocks(c, len);
+    const size_t kw_bytes = nblocks * rounds * wsize, wni_bytes = c->family == FAM_SHA1 ? nblocks * 80 * 4 : 0;
     s->nblocks = nblocks;
-    s->kw = PyMem_Malloc(nblocks * rounds * wsize);
-    s->wni = c->family == FAM_SHA1 ? PyMem_Malloc(nblocks * 80 * sizeof(uint32_t)) : NULL;
-    if (s->kw == NULL || (c->family == FAM_SHA1 && s->wni == NULL))
+    s->memory = PyMem_Malloc(kw_bytes + wni_bytes + 64);
+    if (s->memory == NULL)
         return -1;
+    s->kw = (void *)(((uintptr_t)s->memory + 63) & ~(uintptr_t)63);
+    s->wni = wni_bytes ? (uint32_t *)((uint8_t *)s->kw + kw_bytes) : NULL; /* kw_bytes: a multiple of 64 */
     uint8_t buf[128];
     for (size_t i = 0; i < nblocks; i++) {
         padded_block(c, buf, m, len, NULL, 0, i, nblocks, pre);
@@ -816,10 +937,8 @@ static int sched_build(const scanner_t *c, sched_t *s, const uint8_t *m, size_t 
 
 static void sched_free(sched_t *s)
 {
-    PyMem_Free(s->kw);
-    PyMem_Free(s->wni);
-    s->kw = NULL;
-    s->wni = NULL;
+    PyMem_Free(s->memory);
+    s->memory = s->kw = s->wni = NULL;
 }
 
 /* --- the per-batch pipeline, once per word size ------------------------------------------------------- */
@@ -846,49 +965,99 @@ static void sched_free(sched_t *s)
 
 /* --- lines ------------------------------------------------------------------------------------------ */
 
-/* The end of the line starting at i: the next \n or \r, or n. */
-static size_t line_end(const uint8_t *d, size_t i, size_t n)
+/* Bit i set: byte i of the 64 at p is \n or \r. */
+static inline uint64_t break_mask(const uint8_t *p)
 {
 #ifdef SCAN_SSE2
     const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
-    while (n - i >= 16) {
-        const __m128i x = _mm_loadu_si128((const __m128i *)(d + i));
-        const unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, lf), _mm_cmpeq_epi8(x, cr)));
-        if (m)
-            return i + (size_t)__builtin_ctz(m);
-        i += 16;
+    uint64_t m = 0;
+    for (int i = 0; i < 4; i++) {
+        const __m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+        m |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, lf), _mm_cmpeq_epi8(x, cr)))
+             << (16 * i);
     }
+    return m;
+#else
+    uint64_t m = 0;
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(p[i] == '\n' || p[i] == '\r') << i;
+    return m;
 #endif
-    while (i < n && d[i] != '\n' && d[i] != '\r')
-        i++;
-    return i;
 }
 
-/* Every non-empty line of d is a candidate; lines end at \n, \r\n or \r. Sets the offset of the
- * first matching line (or -1) and the candidates tried (up to and including the match). */
+static inline int lowest_bit(uint64_t m)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(m);
+#else
+    int i = 0;
+    while (!(m & 1)) {
+        m >>= 1;
+        i++;
+    }
+    return i;
+#endif
+}
+
+/* Every non-empty line of d is a candidate; lines end at \n, \r\n or \r (so a line is a maximal
+ * run of other bytes). Sets the offset of the first matching line (or -1) and the candidates tried
+ * (up to and including the match).
+ *
+ * 64 bytes at a time: from the mask of line-break bytes, a line starts where a break is followed
+ * by another byte and ends where another byte is followed by a break; starts and ends alternate.
+ * The last window is copied so that nothing past d + n is read; the bytes past n count as breaks. */
 static void scan_lines(const scanner_t *c, const uint8_t *d, size_t n, Py_ssize_t *hit, uint64_t *tried)
 {
     const int nl = c->ops.lanes;
     const uint8_t *key[MAX_LANES];
     size_t len[MAX_LANES], off[MAX_LANES];
-    uint64_t done = 0;
-    int k = 0;
-    size_t i = 0;
-    for (;;) {
-        while (i < n && (d[i] == '\n' || d[i] == '\r'))
-            i++;
-        if (i < n) {
-            const size_t end = line_end(d, i, n);
-            key[k] = d + i;
-            len[k] = end - i;
-            off[k] = i;
-            k++;
-            i = end;
-            if (k < nl)
-                continue;
+    uint64_t done = 0, before = 1; /* before: the byte before the window is a break (or the start) */
+    size_t start = 0;
+    int k = 0, open = 0;
+    for (size_t base = 0; base < n; base += 64) {
+        uint64_t brk;
+        if (n - base >= 64) {
+            brk = break_mask(d + base);
+        } else {
+            uint8_t last[64];
+            memset(last, '\n', sizeof last);
+            memcpy(last, d + base, n - base);
+            brk = break_mask(last);
         }
-        if (k == 0)
-            break;
+        const uint64_t shifted = (brk << 1) | before;
+        uint64_t edges = (~brk & shifted) | (brk & ~shifted); /* line starts and line ends */
+        before = brk >> 63;
+        while (edges) {
+            const size_t pos = base + (size_t)lowest_bit(edges);
+            edges &= edges - 1;
+            if (!open) {
+                start = pos;
+                open = 1;
+                continue;
+            }
+            open = 0;
+            key[k] = d + start;
+            len[k] = (pos < n ? pos : n) - start;
+            off[k] = start;
+            if (++k < nl)
+                continue;
+            const int lane = c->batch(c, key, len, k);
+            if (lane >= 0) {
+                *hit = (Py_ssize_t)off[lane];
+                *tried = done + (uint64_t)lane + 1;
+                return;
+            }
+            done += (uint64_t)k;
+            k = 0;
+        }
+    }
+    if (open) { /* the last line fills the last window to its end: it ends at n */
+        key[k] = d + start;
+        len[k] = n - start;
+        off[k] = start;
+        k++;
+    }
+    if (k) {
         const int lane = c->batch(c, key, len, k);
         if (lane >= 0) {
             *hit = (Py_ssize_t)off[lane];
@@ -896,9 +1065,6 @@ static void scan_lines(const scanner_t *c, const uint8_t *d, size_t n, Py_ssize_
             return;
         }
         done += (uint64_t)k;
-        k = 0;
-        if (i >= n)
-            break;
     }
     *hit = -1;
     *tried = done;
