@@ -169,3 +169,25 @@ def test_a_dead_or_stopped_worker_is_replaced_and_the_search_finishes(fault: int
     assert (document["key"], document["line"]) == ("the-needle-key", 2_300_001)
     assert document["worker_restarts"] >= 1
     wait_for(lambda: not alive(victim), "the faulty worker to be gone")
+
+
+@pytest.mark.skipif(default_workers() < 2, reason="worker processes need two cores")
+def test_workers_that_keep_dying_end_the_search_with_one_error() -> None:
+    """After MAX_RESTARTS replaced workers the search gives up: exit 71, one Error: line, no orphan."""
+    code = "import flasksess_cli.audit.workers as w; w.MAX_RESTARTS = 0; from flasksess_cli.cli import main; main()"
+    env = {k: v for k, v in os.environ.items() if k != "FLASK_SECRET_KEY"} | {"FLASKSESS_AUDIT_ENGINE": "python"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "audit", "cookie", "--no-builtin", "--wordlist", "-", COOKIE],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    search = Search.__new__(Search)
+    search.proc, search.written, search.writer = proc, 0, None
+    search.feed(endless_lines())
+    search.searching()
+    wait_for(lambda: len(children(proc.pid)) >= 2, "the worker processes")
+    workers = children(proc.pid)
+    os.kill(workers[0], signal.SIGKILL)
+    returncode, stdout, stderr = search.finish()
+    assert (returncode, stdout) == (71, "")
+    assert stderr.startswith("Error: search worker processes died") and stderr.count("\n") == 1, stderr
+    wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to be gone")
