@@ -220,14 +220,14 @@ class DefaultCandidates(NamedTuple):
 
 #: Where the flask-unsign-wordlist package's entries were collected (its README).
 FLASK_UNSIGN_SOURCE = (
-    "flask-unsign-wordlist {version}, all.txt line {line} (secret keys found in public code on GitHub, "
-    "GitLab, Stack Overflow, other Stack Exchange sites and searchcode)"
+    "flask-unsign-wordlist {version} (secret keys found in public code on GitHub, GitLab, Stack Overflow, "
+    "other Stack Exchange sites and searchcode)"
 )
 
 
 @functools.lru_cache(maxsize=1)
-def default_candidates() -> DefaultCandidates:
-    """The published keys first, then the flask-unsign list's entries, then their other forms."""
+def published_candidates() -> DefaultCandidates:
+    """The published keys (known_keys.json): every entry first, then their other forms."""
     from flasksess_cli.audit.known_keys import known_keys
 
     published, other_forms = _Group("published", [], []), _Group("published", [], [])
@@ -238,12 +238,29 @@ def default_candidates() -> DefaultCandidates:
                 group = published if variant == "entry" else other_forms  # every entry before any other form
                 group.keys.append(material)
                 group.origins.append((known.entry, variant))
+    return _combined(None, [published, other_forms])
+
+
+@functools.lru_cache(maxsize=1)
+def flask_unsign_candidates() -> DefaultCandidates:
+    """The flask-unsign-wordlist package's list: its entries, then their other forms (none if not installed)."""
     version, groups = _flask_unsign_groups()
-    every = (published, other_forms, *groups)
+    return _combined(version, groups)
+
+
+def default_candidates() -> DefaultCandidates:
+    """Every default candidate, in the order tried: the published keys, then the flask-unsign list."""
+    published, shared = published_candidates(), flask_unsign_candidates()
+    return DefaultCandidates(
+        published.keys + shared.keys, published.groups + shared.groups, shared.flask_unsign_version
+    )
+
+
+def _combined(version: str | None, groups: list[_Group]) -> DefaultCandidates:
     keys: list[bytes] = []
-    for group in every:  # not deduplicated: hashing a repeat costs less than finding it, and the first one wins
+    for group in groups:  # not deduplicated: hashing a repeat costs less than finding it, and the first one wins
         keys.extend(group.keys)
-    return DefaultCandidates(keys, every, version)
+    return DefaultCandidates(keys, tuple(groups), version)
 
 
 # A line of the flask-unsign list that is a quoted ASCII string with nothing to unescape: its value is its inside.

@@ -19,7 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from flasksess_cli.audit.candidates import FLASK_UNSIGN_SOURCE, Variant, default_candidates
+from flasksess_cli.audit.candidates import (
+    FLASK_UNSIGN_SOURCE,
+    DefaultCandidates,
+    Provenance,
+    Variant,
+    flask_unsign_candidates,
+    published_candidates,
+)
 from flasksess_cli.audit.known_keys import KnownKey, known_keys, lookup
 from flasksess_cli.audit.scan import Target
 from flasksess_cli.audit.wordlists import CHUNK_BYTES, ChunkReader, Shard, Wordlist
@@ -103,7 +110,7 @@ class CookieAudit:
     shard: Shard | None = None
     #: Worker processes that died or stopped and were replaced (pure-Python engine).
     restarts: int = 0
-    #: Default candidates tried (the published keys and the flask-unsign list, every form).
+    #: Default candidates tried (the published keys, then the flask-unsign list; every form).
     builtin_candidates: int = 0
     flask_unsign_version: str | None = None
 
@@ -217,7 +224,6 @@ def audit_cookie(
             search.stopped_by, found = "SIGINT", None
         except SearchStopped as stop:
             search.stopped_by, found = stop.reason, None
-    defaults = default_candidates() if run_builtin else None
     return CookieAudit(
         found=found,
         candidates=search.tried,
@@ -239,8 +245,8 @@ def audit_cookie(
         stopped_by=search.stopped_by,
         shard=shard,
         restarts=search.engine.restarts,
-        builtin_candidates=len(defaults.keys) if defaults else 0,
-        flask_unsign_version=defaults.flask_unsign_version if defaults else None,
+        builtin_candidates=search.builtin_tried,
+        flask_unsign_version=flask_unsign_candidates().flask_unsign_version if run_builtin else None,
     )
 
 
@@ -249,23 +255,29 @@ class _Search:
         self.engine = engine
         self.progress = progress
         self.stop_when = stop_when
-        self.tried = self.lines = self.skipped = self.searched_bytes = 0
+        self.tried = self.lines = self.skipped = self.searched_bytes = self.builtin_tried = 0
         self.stopped_by: str | None = None
         self.total: int | None = None
         self.last_report = self.last_check = 0.0
 
     def builtin(self) -> Found | None:
-        defaults = default_candidates()
-        index = self.engine.match(defaults.keys)
-        self.tried += len(defaults.keys) if index < 0 else index + 1
-        if index < 0:
-            return None
-        key = defaults.keys[index]
-        origin = defaults.explain(key)
+        """The published keys, then (only if none signed) the flask-unsign list."""
+        for stage in (published_candidates, flask_unsign_candidates):
+            defaults = stage()
+            index = self.engine.match(defaults.keys)
+            tried = len(defaults.keys) if index < 0 else index + 1
+            self.tried += tried
+            self.builtin_tried += tried
+            if index >= 0:
+                return self._found(defaults.keys[index], defaults.explain(defaults.keys[index]), defaults)
+        return None
+
+    @staticmethod
+    def _found(key: bytes, origin: Provenance, defaults: DefaultCandidates) -> Found:
         if origin.source_list == "published":
             known = known_keys()[origin.position - 1]
             return Found(key, "built-in", origin.variant, None, origin.position, lookup(key) or known, known.source)
-        where = FLASK_UNSIGN_SOURCE.format(version=defaults.flask_unsign_version, line=origin.position)
+        where = FLASK_UNSIGN_SOURCE.format(version=defaults.flask_unsign_version)
         return Found(key, "built-in", origin.variant, "flask-unsign", origin.position, lookup(key), where)
 
     def wordlists(self, wordlists: Sequence[Wordlist], total: int | None, chunk_bytes: int) -> Found | None:

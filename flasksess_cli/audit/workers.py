@@ -231,7 +231,7 @@ class _ProcessPool:
     def check(self) -> None:
         """A worker stopped by SIGSTOP would make the search wait forever: kill it, so it is replaced."""
         now = time.monotonic()
-        for pid in _worker_pids():
+        for pid in [child.pid for child in _children(self.executor) if child.pid is not None]:
             if _process_state(pid) == "T":
                 if now - self.stopped_since.setdefault(pid, now) > STOPPED_GRACE:
                     with contextlib.suppress(ProcessLookupError):
@@ -251,25 +251,22 @@ class _ProcessPool:
         self.executor = self._start()
 
     def close(self) -> None:
+        children = _children(self.executor)
         self.executor.shutdown(wait=False, cancel_futures=True)
-        for child in _pool_children():  # a worker inside a chunk is ended now, not when the chunk is done
-            child.terminate()
-        for child in _pool_children():
-            child.join(timeout=1)
-            if child.is_alive():
-                child.kill()
-                child.join()
+        for child in children:  # a worker inside a chunk is ended now, not when the chunk is done
+            with contextlib.suppress(ValueError):  # already closed
+                child.terminate()
+        for child in children:
+            with contextlib.suppress(ValueError, AssertionError):
+                child.join(timeout=1)
+                if child.is_alive():
+                    child.kill()
+                    child.join()
 
 
-def _pool_children() -> list[Any]:
-    import multiprocessing
-
-    return [child for child in multiprocessing.active_children() if child.name.startswith("SpawnProcess") or
-            child.name.startswith("ForkProcess") or child.name.startswith("Process")]  # fmt: skip
-
-
-def _worker_pids() -> list[int]:
-    return [child.pid for child in _pool_children() if child.pid is not None]
+def _children(executor: Any) -> list[Any]:
+    """The pool's worker processes (ProcessPoolExecutor keeps them in ``_processes``; 3.14 adds terminate_workers)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
 
 
 def _process_state(pid: int) -> str:
