@@ -72,6 +72,8 @@ def engines() -> tuple[str, ...]:
 def line_breaks(data: Buffer) -> int:
     """Line terminators in ``data``: each \\n, each \\r, a \\r\\n once."""
     data = bytes(data) if isinstance(data, memoryview) else data
+    if b"\r" not in data:
+        return data.count(b"\n")
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
@@ -108,7 +110,9 @@ class Scanner:
 
     def scan(self, data: Buffer) -> tuple[int, int]:
         """(offset of the first line whose key makes the signature, or -1; candidates tried)."""
-        lines = _LINE.findall(data)
+        data = bytes(data) if not isinstance(data, bytes) else data
+        # split and filter run in C; the regex is needed only where a \r can end a line
+        lines = _LINE.findall(data) if b"\r" in data else list(filter(None, data.split(b"\n")))
         index = self._first(lines)
         if index < 0:
             return -1, len(lines)
