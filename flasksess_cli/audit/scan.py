@@ -110,7 +110,11 @@ class Scanner:
 
     def scan(self, data: Buffer) -> tuple[int, int]:
         """(offset of the first line whose key makes the signature, or -1; candidates tried)."""
-        data = bytes(data) if not isinstance(data, bytes) else data
+        if not isinstance(data, bytes):
+            view = memoryview(data)  # TypeError for what is no buffer, as the C kernel
+            if not view.contiguous:
+                raise BufferError("scan() takes a contiguous buffer")
+            data = view.tobytes()
         # split and filter run in C; the regex is needed only where a \r can end a line
         lines = _LINE.findall(data) if b"\r" in data else list(filter(None, data.split(b"\n")))
         index = self._first(lines)
