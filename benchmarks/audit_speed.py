@@ -158,7 +158,8 @@ def hashcat(cookie: str, path: Path, home: Path) -> Measured | None:
     try:
         return run(argv, env, ok=(0, 1))  # 1: exhausted (the key is absent)
     except SystemExit as exc:
-        print(f"  hashcat refused it: {str(exc)[-200:]}")
+        reason = " ".join(str(exc).split())[-120:]
+        print(f"  {'hashcat -m 29100':22} refuses this cookie ({reason})")
         return None
 
 
