@@ -30,7 +30,14 @@ from flasksess_cli.audit.candidates import (
 from flasksess_cli.audit.known_keys import KnownKey, known_keys, lookup
 from flasksess_cli.audit.scan import Target
 from flasksess_cli.audit.wordlists import CHUNK_BYTES, ChunkReader, Shard, Wordlist
-from flasksess_cli.audit.workers import Engine, EngineName, SearchStopped, load_kernel, stop_on_signals
+from flasksess_cli.audit.workers import (
+    Engine,
+    EngineName,
+    SearchStopped,
+    engine_name,
+    load_kernel,
+    stop_on_signals,
+)
 from flasksess_cli.defaults import DIGEST_SIZES, FLASK_SALT, FLASK_SESSION_SALT, MAX_AUDIT_WORKERS
 from flasksess_cli.errors import BadInput, ExitCode
 
@@ -209,7 +216,7 @@ def audit_cookie(
     """
     started = time.perf_counter()
     kernel = load_kernel(engine)
-    name: EngineName = "python" if kernel.__name__.endswith(".scan") else "native"
+    name = engine_name(kernel)
     chunk = chunk_bytes or (CHUNK_BYTES if name == "native" else PYTHON_CHUNK_BYTES)
     total = None if any(w.size is None for w in wordlists) else sum(w.size or 0 for w in wordlists)
     parallel = total is None or total >= PARALLEL_MIN_CHUNKS[name] * chunk
