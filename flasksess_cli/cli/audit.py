@@ -20,7 +20,7 @@ from flasksess_cli.cli.options import (
 from flasksess_cli.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
-    from flasksess_cli.settings import Given
+    from flasksess_cli.settings import Given, SessionSettings
 
 
 @click.group(epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
@@ -58,36 +58,48 @@ def audit_key(
     from flasksess_cli.audit.strength import audit_key as assess
     from flasksess_cli.render import audit as render
 
-    results = [assess(key.material, role=role) for role, key in _keys_to_audit(ctx, key_spec, key_file, app_spec)]
-    render.key_audit(results, as_json=as_json)
+    to_audit, app = _keys_to_audit(ctx, key_spec, key_file, app_spec)
+    results = [assess(key.material, role=role) for role, key in to_audit]
+    render.key_audit(results, as_json=as_json, app=app)
     ctx.exit(ExitCode.NO if any(result.weak for result in results) else ExitCode.OK)
 
 
 def _keys_to_audit(
     ctx: click.Context, key_spec: str | None, key_file: str | None, app_spec: str | None
-) -> list[tuple[str, keys.SecretKey]]:
-    from_env = ctx.get_parameter_source("key_spec") is click.core.ParameterSource.ENVIRONMENT
-    given = [
-        name
-        for name, present in (("KEY", key_spec and not from_env), ("--key-file", key_file), ("--app", app_spec))
-        if present
-    ]
+) -> tuple[list[tuple[str, keys.SecretKey]], SessionSettings | None]:
+    """KEY, --key-file or the app (--app, FLASK_APP or the app flask loaded); a key given beats the environment."""
+    from_env = {
+        name: ctx.get_parameter_source(name) is click.core.ParameterSource.ENVIRONMENT
+        for name in ("key_spec", "app_spec")
+    }
+    chosen = {"KEY": key_spec is not None and not from_env["key_spec"], "--key-file": key_file is not None}
+    chosen["--app"] = app_spec is not None and not (from_env["app_spec"] and any(chosen.values()))
+    given = [name for name, present in chosen.items() if present]
     if len(given) > 1:
         raise click.UsageError(f"give one of KEY, --key-file or --app, not {' and '.join(given)}", ctx=ctx)
     if key_file is not None:
-        return [("key", keys.read_key_file(key_file))]
-    if app_spec:
-        from flasksess_cli.settings import load_app_settings
-
-        app = load_app_settings(app_spec)
+        return [("key", keys.read_key_file(key_file))], None
+    app = _app_settings(ctx, app_spec if chosen["--app"] else None, fallback_to_loaded=not given)
+    if app is not None:
         if app.key is None:
-            raise BadInput(f"--app {app_spec}: the app has no SECRET_KEY, so it has no sessions to protect")
+            raise BadInput(f"--app {app.app}: the app has no SECRET_KEY, so it has no sessions to protect")
         fallbacks = [(f"SECRET_KEY_FALLBACKS[{n}]", key) for n, key in enumerate(app.fallbacks)]
-        return [("SECRET_KEY", app.key), *fallbacks]
+        return [("SECRET_KEY", app.key), *fallbacks], app
     if key_spec is None:
         raise click.UsageError("give the KEY to audit: - for stdin, FLASK_SECRET_KEY, --key-file or --app", ctx=ctx)
     text = read_input(key_spec, "key") if key_spec == "-" else key_spec
-    return [("FLASK_SECRET_KEY" if from_env else "key", keys.parse_key(text.removesuffix("\n").removesuffix("\r")))]
+    key = keys.parse_key(text.removesuffix("\n").removesuffix("\r"))
+    return [("FLASK_SECRET_KEY" if from_env["key_spec"] else "key", key)], None
+
+
+def _app_settings(ctx: click.Context, app_spec: str | None, *, fallback_to_loaded: bool) -> SessionSettings | None:
+    from flasksess_cli.cli.options import loaded_app
+    from flasksess_cli.settings import load_app_settings, settings_of
+
+    if app_spec is not None:
+        return load_app_settings(app_spec)
+    running = loaded_app(ctx) if fallback_to_loaded else None
+    return None if running is None else settings_of(running)._replace(app=running.import_name)
 
 
 @audit.command("cookie", epilog=ENV_COLOUR)
@@ -154,5 +166,5 @@ def audit_cookie(
             )  # fmt: skip
     finally:
         lists.close_wordlists(opened)
-    render.cookie_audit(result, as_json=as_json)
+    render.cookie_audit(result, as_json=as_json, app=settings)
     ctx.exit(ExitCode.INTERRUPTED if result.interrupted else ExitCode.NO if result.found else ExitCode.OK)

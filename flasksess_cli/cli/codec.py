@@ -93,7 +93,7 @@ def verify(
         value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme, max_age=limit,
         legacy_epoch=legacy_epoch, max_json=max_json,
     )  # fmt: skip
-    render.verification(result, as_json=as_json)
+    render.verification(result, as_json=as_json, app=settings)
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 
@@ -144,4 +144,4 @@ def sign(
         session, key=settings.required_key, scheme=settings.scheme, timestamp=timestamp, legacy_epoch=legacy_epoch,
         sort_keys=settings.sort_keys and not no_sort_keys, ensure_ascii=settings.ensure_ascii,
     )  # fmt: skip
-    render.signed(signed, as_json=as_json)
+    render.signed(signed, as_json=as_json, app=settings)

@@ -88,8 +88,33 @@ key_file_option = click.option(
 )
 
 
+#: ``ctx.meta`` key under which ``flask session ...`` leaves a function that returns the app Flask loaded.
+LOADED_APP = "flasksess.loaded_app"
+
+_APP_HELP = (
+    " Alone, or from FLASK_APP: found as 'flask' finds it (FLASK_APP, wsgi.py or app.py; .flaskenv and .env"
+    " loaded when python-dotenv is installed). Imports and runs the app's code."
+)
+
+
 def app_option(help: str) -> Decorator:
-    return click.option("--app", "app_spec", metavar="MODULE:APP", help=help)
+    """``--app SPEC`` in ``flask --app`` syntax; ``--app`` alone finds the app as a bare ``flask`` does."""
+    return click.option(
+        "--app",
+        "app_spec",
+        metavar="[MODULE:APP]",
+        is_flag=False,
+        flag_value="",
+        envvar="FLASK_APP",
+        show_envvar=True,
+        help=help + _APP_HELP,
+    )
+
+
+def loaded_app(ctx: click.Context) -> Any:
+    """The app Flask already loaded when this runs as ``flask session ...``, else None."""
+    loader = ctx.meta.get(LOADED_APP)
+    return None if loader is None else loader()
 
 
 def cookie_name_option(help: str) -> Decorator:
@@ -195,7 +220,7 @@ def resolve_settings(given: Given, *, need_key: bool = False) -> SessionSettings
 
     ctx = click.get_current_context()
     try:
-        settings = resolve(given)
+        settings = resolve(given, loaded_app=None if given.app is not None else loaded_app(ctx))
     except errors.UsageError as exc:
         raise click.UsageError(str(exc), ctx=ctx) from None
     if need_key and settings.key is None:

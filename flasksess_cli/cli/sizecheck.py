@@ -136,5 +136,5 @@ def sizecheck(
         form = session_form(tagged=tagged, python_literal=python_literal)
         session = session_from_text(read_input(python_literal or session_text or "-", "session"), form)
         result = sources.from_session(session, settings, server=server)
-    render.sizecheck(result, as_json=as_json)
+    render.sizecheck(result, as_json=as_json, app=settings)
     ctx.exit(ExitCode.NO if result.answer_is_no else ExitCode.OK)
