@@ -15,7 +15,7 @@ when ``--app`` (or FLASK_APP) is given, or under ``flask session ...``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flasksess_cli.defaults import (
@@ -140,19 +140,27 @@ def load_app(spec: str | None) -> Any:
     """
     import os
 
-    from flask.cli import NoAppException, ScriptInfo, load_dotenv
+    from flask.cli import ScriptInfo, load_dotenv
     from flask.helpers import get_load_dotenv
 
     if get_load_dotenv():
         load_dotenv()
     os.environ["FLASK_RUN_FROM_CLI"] = "true"
     import_path = spec or os.environ.get("FLASK_APP") or None
+    return load_with(ScriptInfo(app_import_path=import_path, set_debug_flag=False).load_app, import_path)
+
+
+def load_with(loader: Callable[[], Any], import_path: str | None) -> Any:
+    """``loader()`` (a ``ScriptInfo.load_app``), any failure to load the app turned into one-line :class:`BadInput`."""
+    from flask.cli import NoAppException
+
     shown = import_path or "(wsgi.py or app.py)"
     try:
-        return ScriptInfo(app_import_path=import_path, set_debug_flag=False).load_app()
+        return loader()
     except NoAppException as exc:
         context = exc.__context__
-        if isinstance(context, ImportError):  # raised inside the user's module: say what and where
+        inside = isinstance(context, ImportError) and context.__traceback__ and context.__traceback__.tb_next
+        if isinstance(context, ImportError) and inside:  # raised inside the user's module: say what and where
             raise BadInput(f"--app {shown}: {import_failure(context)}") from None
         raise BadInput(f"--app {shown}: {str(exc).strip().splitlines()[0]}") from None
     except (Exception, SystemExit) as exc:  # the user's own code failed while importing

@@ -40,7 +40,7 @@ def audit() -> None:
 @json_option
 @click.pass_context
 def audit_key(
-    ctx: click.Context, key_spec: str | None, key_file: str | None, app_spec: str | None, as_json: bool
+    ctx: click.Context, key_spec: str | None, key_file: str | None, as_json: bool, app_spec: str | None = None
 ) -> None:
     """Estimate how guessable a secret key is: weak (exit 1) or strong (exit 0).
 

@@ -18,6 +18,9 @@ ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-fil
 ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
 ENV_NONE = "Environment: none read."
 
+#: ``ctx.meta`` key where ``flask session ...`` leaves (``ScriptInfo.load_app``, its import path): the app Flask loads.
+LOADED_APP = "flasksess.loaded_app"
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document (keys in the README).")
 
 

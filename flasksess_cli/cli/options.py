@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import complete_at_file, complete_path
+from flasksess_cli.cli.common import LOADED_APP, complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
@@ -88,9 +88,6 @@ key_file_option = click.option(
 )
 
 
-#: ``ctx.meta`` key under which ``flask session ...`` leaves a function that returns the app Flask loaded.
-LOADED_APP = "flasksess.loaded_app"
-
 _APP_HELP = (
     " Alone, or from FLASK_APP: found as 'flask' finds it (FLASK_APP, wsgi.py or app.py; .flaskenv and .env"
     " loaded when python-dotenv is installed). Imports and runs the app's code."
@@ -112,9 +109,14 @@ def app_option(help: str) -> Decorator:
 
 
 def loaded_app(ctx: click.Context) -> Any:
-    """The app Flask already loaded when this runs as ``flask session ...``, else None."""
-    loader = ctx.meta.get(LOADED_APP)
-    return None if loader is None else loader()
+    """The app Flask loads when this runs as ``flask session ...`` (loaded now, on first use), else None."""
+    found = ctx.meta.get(LOADED_APP)
+    if found is None:
+        return None
+    from flasksess_cli.settings import load_with
+
+    load_app, import_path = found
+    return load_with(load_app, import_path)
 
 
 def cookie_name_option(help: str) -> Decorator:
