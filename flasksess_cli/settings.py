@@ -151,12 +151,20 @@ def load_app(spec: str | None) -> Any:
 
 
 def load_with(loader: Callable[[], Any], import_path: str | None) -> Any:
-    """``loader()`` (a ``ScriptInfo.load_app``), any failure to load the app turned into one-line :class:`BadInput`."""
+    """``loader()`` (a ``ScriptInfo.load_app``), any failure to load the app turned into one-line :class:`BadInput`.
+
+    Whatever the app prints while it loads (Flask's own note about an unguarded
+    ``app.run()`` included) goes to stderr: stdout carries the command's result only.
+    """
+    import contextlib
+    import sys
+
     from flask.cli import NoAppException
 
     shown = import_path or "(wsgi.py or app.py)"
     try:
-        return loader()
+        with contextlib.redirect_stdout(sys.stderr):
+            return loader()
     except NoAppException as exc:
         context = exc.__context__
         inside = isinstance(context, ImportError) and context.__traceback__ and context.__traceback__.tb_next
