@@ -89,9 +89,21 @@ key_file_option = click.option(
 
 
 _APP_HELP = (
-    " Alone, or from FLASK_APP: found as 'flask' finds it (FLASK_APP, wsgi.py or app.py; .flaskenv and .env"
-    " loaded when python-dotenv is installed). Imports and runs the app's code."
+    " Alone (last): found as 'flask' finds it (FLASK_APP, wsgi.py or app.py; .flaskenv and .env loaded when"
+    " python-dotenv is installed). Imports and runs the app's code."
 )
+
+
+def _app_spec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A bare ``--app`` before COOKIE or SESSION takes it as its value: say so rather than import it."""
+    if value and (value.startswith(("eyJ", ".eJ")) or any(c in value for c in "{}\"' =;\n")):
+        raise click.BadParameter(
+            f"{value[:20]!r}... is a cookie or a session, not an app: put a bare --app after it, "
+            "or write --app=MODULE:APP",
+            ctx=ctx,
+            param=param,
+        )
+    return value
 
 
 def app_option(help: str) -> Decorator:
@@ -104,6 +116,7 @@ def app_option(help: str) -> Decorator:
         flag_value="",
         envvar="FLASK_APP",
         show_envvar=True,
+        callback=_app_spec,
         help=help + _APP_HELP,
     )
 
