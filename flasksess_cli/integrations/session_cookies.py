@@ -87,8 +87,9 @@ class SessionCookieFactory:
         moment = at if at is not None else time.time() - (age.total_seconds() if age is not None else 0)
         data = dict(session or {})
 
-        def make(content: Mapping[str, Any]) -> str:
-            return fs.sign(content, signing_key, app=target, at=moment, compress=compress)
+        def make(content: Mapping[str, Any]) -> str:  # padding is random: zlib would only add bytes
+            zlib = compress if compress is not None or size is None else False
+            return fs.sign(content, signing_key, app=target, at=moment, compress=zlib)
 
         value = make(data) if size is None else _padded(make, data, size - len(settings.cookie_name.encode()))
         return SessionCookie(
@@ -118,10 +119,19 @@ def _pick_key(settings: fs.SessionSettings, key: str | bytes | int) -> fs.Key:
 
 
 def _padded(make: Callable[[Mapping[str, Any]], str], session: dict[str, Any], target: int) -> str:
-    """The cookie for ``session`` plus random padding, at least ``target`` bytes long (a few bytes over at most)."""
-    padding = 0
-    value = make(session)
+    """The shortest cookie for ``session`` plus random padding that is at least ``target`` bytes long.
+
+    Base64 makes 4 characters of 3 bytes, so it may pass ``target`` by a byte or two.
+    """
+    noise = os.urandom(target).hex()
+
+    def padded(length: int) -> str:
+        return make({**session, PADDING_KEY: noise[:length]}) if length else make(session)
+
+    length, value = 0, make(session)
     while len(value) < target:
-        padding += max(1, (target - len(value)) * 3 // 4)
-        value = make({**session, PADDING_KEY: os.urandom(padding).hex()[:padding]})
+        length += max(1, (target - len(value)) * 3 // 4)
+        value = padded(length)
+    while length and len(shorter := padded(length - 1)) >= target:
+        length, value = length - 1, shorter
     return value
