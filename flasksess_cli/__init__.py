@@ -39,8 +39,9 @@ if TYPE_CHECKING:
     from flasksess_cli.audit.search import CookieAudit
     from flasksess_cli.audit.strength import KeyAudit
     from flasksess_cli.codec.cookie import DecodedCookie, Scheme, Verification
+    from flasksess_cli.codec.session_json import to_typed
     from flasksess_cli.errors import BadInput, ExitCode, FlasksessError
-    from flasksess_cli.keys import SecretKey
+    from flasksess_cli.keys import SecretKey, parse_key
     from flasksess_cli.settings import SessionSettings
     from flasksess_cli.sizecheck.report import SizeCheck
 
@@ -67,8 +68,10 @@ __all__ = [
     "decode",
     "find_key",
     "generate_key",
+    "parse_key",
     "session_settings",
     "sign",
+    "to_typed",
     "verify",
 ]
 
@@ -81,7 +84,8 @@ _HOMES = {
     "flasksess_cli.audit.strength": "KeyAudit",
     "flasksess_cli.codec.cookie": "DecodedCookie Scheme Verification",
     "flasksess_cli.errors": "BadInput ExitCode FlasksessError",
-    "flasksess_cli.keys": "SecretKey",
+    "flasksess_cli.keys": "SecretKey parse_key",
+    "flasksess_cli.codec.session_json": "to_typed",
     "flasksess_cli.settings": "SessionSettings",
     "flasksess_cli.sizecheck.report": "SizeCheck",
 }

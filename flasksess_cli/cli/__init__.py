@@ -212,6 +212,31 @@ def completion(shell: str) -> None:
     render.emit_value(completion_script(shell))
 
 
+@cli.command("mitmproxy-addon", epilog=ENV_NONE)
+@json_option
+def mitmproxy_addon(as_json: bool) -> None:
+    """Print the path of the mitmproxy add-on (mitmproxy finds no add-ons by itself).
+
+    The add-on decodes every Flask session cookie that crosses the proxy into the flow's
+    comment, verifies it with the key you give, flags Set-Cookie headers browsers drop and
+    cookies signed with a published key. It runs in mitmproxy's own Python.
+
+    \b
+    Examples:
+      mitmdump -s "$(flasksess mitmproxy-addon)"
+      mitmdump -s "$(flasksess mitmproxy-addon)" --set flasksess_key="$KEY"
+      mitmweb -s "$(flasksess mitmproxy-addon)" --set flasksess_report=cookies.jsonl
+    """
+    from flasksess_cli import render
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(package, "integrations", "mitmproxy_addon.py")
+    if as_json:
+        render.emit_json({"path": path})
+    else:
+        render.emit_value(path)
+
+
 def completion_script(shell: str) -> str:
     """click's own completion script for this application."""
     from click.shell_completion import get_completion_class
