@@ -127,11 +127,10 @@ def test_every_session_cookie_is_decoded_verified_and_checked(
     browser.open(base + "/theme", timeout=30).read()  # Cookie: session (current) + a theme cookie, not a session
     old = fs.sign({"user_id": 7}, OLD_KEY)
     forged = fs.sign({"user_id": 1, "role": "admin"}, PUBLISHED)
-    for cookie in (old, forged):
-        request = urllib.request.Request(base + "/theme", headers={"Cookie": f"session={cookie}"})
-        urllib.request.build_opener(urllib.request.ProxyHandler({"http": f"http://127.0.0.1:{mitmdump.port}"})).open(
-            request, timeout=30
-        ).read()
+    for cookie in (old, forged):  # another browser's cookies, in a bare Cookie header
+        bare = through_proxy(mitmdump.port)
+        bare.addheaders = [("Cookie", f"session={cookie}")]
+        bare.open(base + "/theme", timeout=30).read()
     browser.open(base + "/grow", timeout=30).read()  # a Set-Cookie browsers drop
 
     records = mitmdump.records(6)
