@@ -91,7 +91,8 @@ def mitmdump(tmp_path: Path) -> Iterator[Mitmdump]:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     lines: queue.Queue[str] = queue.Queue()
     output: list[str] = []
-    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True).start()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True)
+    reader.start()
     port, deadline = None, time.monotonic() + 60
     while port is None and time.monotonic() < deadline and process.poll() is None:
         try:
@@ -102,12 +103,16 @@ def mitmdump(tmp_path: Path) -> Iterator[Mitmdump]:
         port = int(listening.group(1)) if listening else None
     if port is None:
         process.kill()
+        process.wait(timeout=30)
         pytest.fail("mitmdump did not start:\n" + "".join(output))
     try:
         yield Mitmdump(process, port, report, flows)
     finally:
         process.terminate()
         process.wait(timeout=30)
+        reader.join(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def through_proxy(port: int) -> urllib.request.OpenerDirector:
