@@ -95,6 +95,7 @@ def verify(
     *,
     app: Any = None,
     fallbacks: Sequence[Key] | None = None,
+    name: str | None = None,
     max_age: int | timedelta | None = _APP_DEFAULT,
     salt: str | None = None,
     digest: str | None = None,
@@ -106,14 +107,15 @@ def verify(
 
     The key and its fallbacks (``SECRET_KEY_FALLBACKS``, oldest first) come from the
     arguments or ``app``. ``max_age`` defaults to the app's ``PERMANENT_SESSION_LIFETIME``
-    (Flask's 31 days without an app); ``None`` skips the age check. ``.reason`` says why a
+    (Flask's 31 days without an app); ``None`` skips the age check. ``name`` picks the cookie
+    from pasted headers (default: the app's ``SESSION_COOKIE_NAME``, or ``session``). ``.reason`` says why a
     cookie is not valid; ``.matched_key`` which key signed it (``current``, ``fallback-N``).
     """
     from flasksess_cli.codec.cookie import verify_cookie
     from flasksess_cli.cookie_text import extract_cookie
 
     chosen = session_settings(
-        app, key=key, fallbacks=fallbacks, salt=salt, digest=digest, key_derivation=key_derivation
+        app, key=key, fallbacks=fallbacks, salt=salt, digest=digest, key_derivation=key_derivation, cookie_name=name
     )
     limit = chosen.lifetime if max_age is _APP_DEFAULT else max_age
     if isinstance(limit, timedelta):
