@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, json_option
+from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_APP_KEY, ENV_KEY, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
@@ -33,7 +33,7 @@ def audit() -> None:
     """
 
 
-@audit.command("key", epilog=ENV_KEY)
+@audit.command("key", epilog=ENV_APP_KEY)
 @click.argument("key_spec", metavar="[KEY | -]", required=False, envvar="FLASK_SECRET_KEY")
 @key_file_option
 @app_option("Audit this Flask app's SECRET_KEY and each of its SECRET_KEY_FALLBACKS.")
@@ -102,7 +102,7 @@ def _app_settings(ctx: click.Context, app_spec: str | None, *, fallback_to_loade
     return None if running is None else settings_of(running)._replace(app=running.import_name)
 
 
-@audit.command("cookie", epilog=ENV_COLOUR)
+@audit.command("cookie", epilog=ENV_APP_COLOUR)
 @cookie_argument(with_app=True)
 @click.option(
     "--wordlist",

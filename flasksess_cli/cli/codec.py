@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_APP_KEY, ENV_COLOUR, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     cookie_argument,
     key_options,
@@ -52,7 +52,7 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
     render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
 
 
-@click.command(epilog=ENV_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
+@click.command(epilog=ENV_APP_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
 @cookie_argument(with_app=True)
 @key_options
 @scheme_options
@@ -97,7 +97,7 @@ def verify(
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 
-@click.command(epilog=ENV_KEY)
+@click.command(epilog=ENV_APP_KEY)
 @click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
 @session_form_options
 @key_options
