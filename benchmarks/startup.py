@@ -10,11 +10,19 @@ target. Baselines run with the interpreter of the flasksess being measured.
 Several ``--flasksess`` installs are measured side by side in one run (before and
 after a change, say). Measure real installs (``pip install .``): an editable install
 imports extra modules (pathlib among them) at every interpreter start.
+
+Then the doors into other programs, for the first install: ``flask --help`` with flasksess
+installed against the same ``flask --help`` in a virtual environment with the same Flask,
+Werkzeug, click, Jinja, python-dotenv releases and no flasksess (made once, by pip, in
+``--flask-only`` [default: ~/.cache/flasksess-bench/flask-only]), beside what importing the
+plugin module itself costs; and pytest's start-up with the plugin and with ``-p no:flasksess``.
+The target: ``flask --help`` gets slower by no more than the plugin module's import.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -61,6 +69,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--flasksess", action="append", help="a flasksess executable to measure (repeatable)")
+    parser.add_argument(
+        "--flask-only", default="~/.cache/flasksess-bench/flask-only", help="the venv without flasksess"
+    )
     args = parser.parse_args()
     installs = args.flasksess or [default_flasksess()]
     env = {k: v for k, v in os.environ.items() if k != "FLASK_SECRET_KEY"}
@@ -97,6 +108,79 @@ def main() -> None:
                 f"{label:24} {name:28} {mine * 1000:7.1f}ms {base:>16} {theirs * 1000:6.1f}ms {ratio:6.2f}  {verdict}"
             )
     print("all within target" if all_ok else "some cases are over target")
+    doors(installs[0], args.rounds, Path(args.flask_only).expanduser(), env)
+
+
+# --- flasksess inside flask and pytest -----------------------------------------------------------------
+
+#: What ``flask --help`` imports, pinned in the flask-only environment to the measured install's releases.
+FLASK_STACK = ("flask", "werkzeug", "click", "itsdangerous", "jinja2", "markupsafe", "blinker", "python-dotenv")
+
+
+VERSIONS = """
+import importlib.metadata, json, sys
+found = {}
+for name in sys.argv[1:]:
+    try:
+        found[name] = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+print(json.dumps(found))
+"""
+
+
+def flask_only_env(python: str, where: Path) -> Path:
+    """A virtual environment with the measured install's Flask stack and no flasksess (made once)."""
+    versions = json.loads(
+        subprocess.run([python, "-c", VERSIONS, *FLASK_STACK], capture_output=True, text=True, check=True).stdout
+    )
+    pins = sorted(f"{name}=={version}" for name, version in versions.items())
+    stamp = where / "pins.txt"
+    if not stamp.exists() or stamp.read_text() != "\n".join(pins):
+        subprocess.run([python, "-m", "venv", "--clear", str(where)], check=True)
+        subprocess.run([str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", *pins], check=True)
+        stamp.write_text("\n".join(pins))
+    return where
+
+
+def doors(install: str, rounds: int, flask_only: Path, env: dict[str, str]) -> None:
+    import tempfile
+
+    bin_dir = Path(install).parent
+    bare = flask_only_env(str(bin_dir / "python"), flask_only) / "bin"
+    runs = {
+        "flask --help, with flasksess": [str(bin_dir / "flask"), "--help"],
+        "flask --help, without": [str(bare / "flask"), "--help"],
+        "import flask.cli + the plugin": [str(bin_dir / "python"), "-c", "import flask.cli, flasksess_cli.integrations.flask_commands"],
+        "import flask.cli": [str(bin_dir / "python"), "-c", "import flask.cli"],
+        "pytest --co, with the plugin": [str(bin_dir / "python"), "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"],
+        "pytest --co, -p no:flasksess": [str(bin_dir / "python"), "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", "-p", "no:flasksess"],
+    }  # fmt: skip
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    with tempfile.TemporaryDirectory() as empty:  # no app.py, no tests: start-up alone
+
+        def once(argv: list[str]) -> float:
+            start = time.perf_counter()
+            subprocess.run(argv, cwd=empty, capture_output=True, env=env, check=False)
+            return time.perf_counter() - start
+
+        for argv in runs.values():
+            once(argv)
+        for _ in range(rounds):
+            for name, argv in runs.items():
+                samples[name].append(once(argv))
+    median = {name: statistics.median(values) * 1000 for name, values in samples.items()}
+    for name in runs:
+        print(f"{name:34} {median[name]:7.1f}ms")
+    flask_cost = median["flask --help, with flasksess"] - median["flask --help, without"]
+    plugin_cost = median["import flask.cli + the plugin"] - median["import flask.cli"]
+    pytest_cost = median["pytest --co, with the plugin"] - median["pytest --co, -p no:flasksess"]
+    ratio = median["flask --help, with flasksess"] / median["flask --help, without"]
+    verdict = "ok" if flask_cost <= plugin_cost + 2.0 else "OVER"  # 2 ms: the noise of a shared machine
+    print(
+        f"flask --help: +{flask_cost:.1f}ms ({ratio:.2f}x); the plugin module's import: +{plugin_cost:.1f}ms  {verdict}"
+    )
+    print(f"pytest start-up with the plugin: {pytest_cost:+.1f}ms")
 
 
 if __name__ == "__main__":

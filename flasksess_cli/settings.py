@@ -209,8 +209,10 @@ def _failing_frame(exc: BaseException) -> str | None:
 
 def load_app_settings(spec: str | None) -> SessionSettings:
     """The settings of the Flask app ``flask --app SPEC`` would load (see :func:`load_app`)."""
-    app = load_app(spec)
-    return settings_of(app)._replace(app=spec or _import_name(app))
+    import os
+
+    app = load_app(spec)  # FLASK_APP may come from .flaskenv, read while loading
+    return settings_of(app)._replace(app=spec or os.environ.get("FLASK_APP") or _import_name(app))
 
 
 def _import_name(app: Any) -> str:

@@ -39,7 +39,7 @@ def signed_app(project: Path, *args: str, env: dict[str, str] | None = None) -> 
 
 def test_bare_app_reads_flaskenv_and_env_as_flask_does(shop: Path) -> None:
     document = signed_app(shop, "--app")
-    assert document["app"]["import"] == "shop"  # FLASK_APP=shop:create_app() from .flaskenv
+    assert document["app"]["import"] == "shop:create_app()"  # FLASK_APP from .flaskenv
     assert document["app"]["secret_key"] == {"type": "str", "bytes": len(NEW_KEY)}  # from .env
     assert document["app"]["cookie_name"] == "shop_session"
     assert session_seen_by_app(shop, "shop_session", str(document["cookie"]), app_spec="shop:create_app()") == {
