@@ -93,16 +93,16 @@ class Given(NamedTuple):
     overrides: Mapping[str, Any] = {}
 
 
-def resolve(given: Given, *, loaded_app: Any = None) -> SessionSettings:
+def resolve(given: Given, *, loaded: SessionSettings | None = None) -> SessionSettings:
     """Options beat ``--app``, which beats Flask's defaults; a key file or the app's key beats FLASK_SECRET_KEY.
 
-    ``loaded_app`` is an application already loaded (``flask session ...``: the one Flask
-    loaded); it stands for ``--app`` when no ``--app`` is given.
+    ``loaded`` holds the settings of an application already loaded (``flask session ...``:
+    the one Flask loaded); they stand for ``--app`` when no ``--app`` is given.
     """
     if given.app is not None:
         base = load_app_settings(given.app)
-    elif loaded_app is not None:
-        base = settings_of(loaded_app)._replace(app=_import_name(loaded_app))
+    elif loaded is not None:
+        base = loaded
     else:
         base = FLASK_DEFAULTS
     if given.secret_key and given.key_file and not given.key_from_env:
@@ -209,14 +209,15 @@ def _failing_frame(exc: BaseException) -> str | None:
 
 def load_app_settings(spec: str | None) -> SessionSettings:
     """The settings of the Flask app ``flask --app SPEC`` would load (see :func:`load_app`)."""
+    return app_settings(load_app(spec), spec)
+
+
+def app_settings(app: Any, import_path: str | None) -> SessionSettings:
+    """:func:`settings_of` an app loaded from ``import_path`` (or FLASK_APP, or found as ``app.py``/``wsgi.py``)."""
     import os
 
-    app = load_app(spec)  # FLASK_APP may come from .flaskenv, read while loading
-    return settings_of(app)._replace(app=spec or os.environ.get("FLASK_APP") or _import_name(app))
-
-
-def _import_name(app: Any) -> str:
-    return str(getattr(app, "import_name", None) or "app")
+    shown = import_path or os.environ.get("FLASK_APP") or str(getattr(app, "import_name", None) or "app")
+    return settings_of(app)._replace(app=shown)
 
 
 def settings_of(app: Any) -> SessionSettings:

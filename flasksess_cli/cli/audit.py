@@ -93,13 +93,12 @@ def _keys_to_audit(
 
 
 def _app_settings(ctx: click.Context, app_spec: str | None, *, fallback_to_loaded: bool) -> SessionSettings | None:
-    from flasksess_cli.cli.options import loaded_app
-    from flasksess_cli.settings import load_app_settings, settings_of
+    from flasksess_cli.cli.options import loaded_app_settings
+    from flasksess_cli.settings import load_app_settings
 
     if app_spec is not None:
         return load_app_settings(app_spec)
-    running = loaded_app(ctx) if fallback_to_loaded else None
-    return None if running is None else settings_of(running)._replace(app=running.import_name)
+    return loaded_app_settings(ctx) if fallback_to_loaded else None
 
 
 @audit.command("cookie", epilog=ENV_APP_COLOUR)

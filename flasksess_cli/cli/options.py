@@ -121,15 +121,15 @@ def app_option(help: str) -> Decorator:
     )
 
 
-def loaded_app(ctx: click.Context) -> Any:
-    """The app Flask loads when this runs as ``flask session ...`` (loaded now, on first use), else None."""
+def loaded_app_settings(ctx: click.Context) -> SessionSettings | None:
+    """The settings of the app Flask loads when this runs as ``flask session ...`` (loaded now), else None."""
     found = ctx.meta.get(LOADED_APP)
     if found is None:
         return None
-    from flasksess_cli.settings import load_with
+    from flasksess_cli.settings import app_settings, load_with
 
     load_app, import_path = found
-    return load_with(load_app, import_path)
+    return app_settings(load_with(load_app, import_path), import_path)
 
 
 def cookie_name_option(help: str) -> Decorator:
@@ -235,7 +235,7 @@ def resolve_settings(given: Given, *, need_key: bool = False) -> SessionSettings
 
     ctx = click.get_current_context()
     try:
-        settings = resolve(given, loaded_app=None if given.app is not None else loaded_app(ctx))
+        settings = resolve(given, loaded=None if given.app is not None else loaded_app_settings(ctx))
     except errors.UsageError as exc:
         raise click.UsageError(str(exc), ctx=ctx) from None
     if need_key and settings.key is None:
