@@ -39,6 +39,8 @@ ROTATION_PROJECT = {
             return app
         """,
     "test_rotation.py": """
+        from datetime import timedelta
+
         import pytest
 
         from myapp import create_app
@@ -66,7 +68,7 @@ ROTATION_PROJECT = {
 
         def test_an_expired_session_logs_in_no_more(app, flask_session_cookie):
             client = app.test_client()
-            too_old = flask_session_cookie.lifetime() + flask_session_cookie.lifetime() / 1000
+            too_old = flask_session_cookie.lifetime() + timedelta(minutes=1)  # PERMANENT_SESSION_LIFETIME
             flask_session_cookie({"user_id": 42}, age=too_old).set_on(client)
             assert client.get("/account").status_code == 401
         """,
