@@ -141,7 +141,8 @@ def summary(record: dict[str, Any]) -> str:
     where = "Cookie" if record["direction"] == "request" else "Set-Cookie"
     parts = [f"flasksess: {where} {json.dumps(record['cookie'])}"]  # escaped: cookie names are untrusted
     if record["session"] is not None:
-        parts.append(json.dumps(record["session"], sort_keys=True, ensure_ascii=True)[:200])
+        shown = json.dumps(record["session"], sort_keys=True, ensure_ascii=True)
+        parts.append(shown if len(shown) <= 200 else shown[:200] + "...")
     if record.get("valid") is not None:
         parts.append("VALID" if record["valid"] else f"INVALID ({record['reason']})")
     parts += [f"WARNING: {warning}" for warning in record["warnings"]]
