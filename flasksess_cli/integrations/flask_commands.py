@@ -15,11 +15,12 @@ it imports click and the light root of the command line, nothing else.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import click
 
-from flasksess_cli.cli import CONTEXT_SETTINGS, FlasksessGroup, error_funnel
+from flasksess_cli.cli import CONTEXT_SETTINGS, FlasksessGroup, cli, error_funnel
 from flasksess_cli.cli.common import ENV_KEY, LOADED_APP
 
 
@@ -50,17 +51,13 @@ class FlaskDoor(FlasksessGroup):
             return super().invoke(ctx)
 
 
-@click.group(
-    cls=FlaskDoor,
-    context_settings=CONTEXT_SETTINGS,
-    epilog=ENV_KEY,
-    lazy_subcommands={
-        "decode": "flasksess_cli.cli.codec:decode",
-        "verify": "flasksess_cli.cli.codec:verify",
-        "sign": "flasksess_cli.cli.codec:sign",
-        "sizecheck": "flasksess_cli.cli.sizecheck:sizecheck",
-    },
-)
+def _door(*names: str, **more: str) -> Callable[[Callable[[], None]], click.Group]:
+    """A ``flask`` command group: the ``flasksess`` commands ``names``, and ``more`` (name -> "module:command")."""
+    commands = {name: cli.lazy_subcommands[name] for name in names} | more
+    return click.group(cls=FlaskDoor, context_settings=CONTEXT_SETTINGS, epilog=ENV_KEY, lazy_subcommands=commands)
+
+
+@_door("decode", "verify", "sign", "sizecheck")
 def session() -> None:
     """This app's session cookies (flasksess): decode, verify, sign, sizecheck.
 
@@ -76,12 +73,7 @@ def session() -> None:
     """
 
 
-@click.group(
-    cls=FlaskDoor,
-    context_settings=CONTEXT_SETTINGS,
-    epilog=ENV_KEY,
-    lazy_subcommands={"genkey": "flasksess_cli.cli:genkey", "audit": "flasksess_cli.cli.audit:audit_key"},
-)
+@_door(genkey="flasksess_cli.cli:genkey", audit="flasksess_cli.cli.audit:audit_key")
 def secret() -> None:
     """This app's SECRET_KEY (flasksess): generate a strong one, audit the app's keys.
 

@@ -9,24 +9,12 @@ import pytest
 
 from tests.integrations.projects import (
     BROKEN_PROJECT,
-    FACTORY_PROJECT,
     NEW_KEY,
-    PLAIN_PROJECT,
     clean_env,
     run,
     session_seen_by_app,
     write_project,
 )
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Path:
-    return write_project(tmp_path / "shop-project", FACTORY_PROJECT)
-
-
-@pytest.fixture
-def plain(tmp_path: Path) -> Path:
-    return write_project(tmp_path / "plain-project", PLAIN_PROJECT)
 
 
 def signed_app(project: Path, *args: str, env: dict[str, str] | None = None) -> dict[str, object]:

@@ -9,26 +9,13 @@ import pytest
 
 from tests.integrations.projects import (
     BROKEN_PROJECT,
-    FACTORY_PROJECT,
     NEW_KEY,
     OLD_KEY,
-    PLAIN_PROJECT,
     clean_env,
     run,
     session_seen_by_app,
     write_project,
 )
-
-
-@pytest.fixture
-def shop(tmp_path: Path) -> Path:
-    """A factory app in a package: .flaskenv names it, .env holds SECRET_KEY and SECRET_KEY_FALLBACKS."""
-    return write_project(tmp_path / "shop-project", FACTORY_PROJECT)
-
-
-@pytest.fixture
-def plain(tmp_path: Path) -> Path:
-    return write_project(tmp_path / "plain-project", PLAIN_PROJECT)
 
 
 def test_flask_lists_the_commands_with_the_others(shop: Path) -> None:

@@ -203,21 +203,23 @@ def test_oversized_on_purpose(app: Flask, flask_session_cookie: SessionCookieFac
         assert seen(app, cookie)["u"] == 1  # the test client keeps it; a browser would not (below)
 
 
+def session_shown(browser: WebDriver, url: str) -> Any:
+    """Load the page in the browser (which sends its cookies) and read the session the server saw."""
+    browser.get(url)
+    return json.loads(browser.find_element("tag name", "body").text)
+
+
 @pytest.mark.browser
 def test_a_live_server_in_chromium_logs_in_with_a_made_cookie(
     app: Flask, flask_session_cookie: SessionCookieFactory, serve: Serve, browser: WebDriver
 ) -> None:
     """No test client here: the cookie goes into a real browser, which sends it to a real server."""
-    base = serve(app)
-    browser.get(base + "/")
-    assert json.loads(browser.find_element("tag name", "body").text) == {}
+    page = serve(app) + "/"
+    assert session_shown(browser, page) == {}
     browser.add_cookie(flask_session_cookie({"user_id": 42}, key=1).for_browser())  # SECRET_KEY_FALLBACKS[1]
-    browser.get(base + "/")
-    assert json.loads(browser.find_element("tag name", "body").text) == {"user_id": 42}
-    expired = flask_session_cookie({"user_id": 42}, age=timedelta(days=32))
-    browser.add_cookie(expired.for_browser())
-    browser.get(base + "/")
-    assert json.loads(browser.find_element("tag name", "body").text) == {}
+    assert session_shown(browser, page) == {"user_id": 42}
+    browser.add_cookie(flask_session_cookie({"user_id": 42}, age=timedelta(days=32)).for_browser())  # expired
+    assert session_shown(browser, page) == {}
 
 
 @pytest.mark.browser
@@ -226,12 +228,9 @@ def test_chromium_refuses_an_oversized_cookie(
 ) -> None:
     from selenium.common.exceptions import WebDriverException
 
-    base = serve(app)
-    browser.get(base + "/")
-    fits = flask_session_cookie({"user_id": 1}, size=4096)
-    browser.add_cookie(fits.for_browser())
-    too_big = flask_session_cookie({"user_id": 2}, size=4097)
-    with pytest.raises(WebDriverException):
-        browser.add_cookie(too_big.for_browser())
-    browser.get(base + "/")
-    assert json.loads(browser.find_element("tag name", "body").text)["user_id"] == 1
+    page = serve(app) + "/"
+    assert session_shown(browser, page) == {}
+    browser.add_cookie(flask_session_cookie({"user_id": 1}, size=4096).for_browser())
+    with pytest.raises(WebDriverException):  # 4097 bytes: past the limit every browser enforces
+        browser.add_cookie(flask_session_cookie({"user_id": 2}, size=4097).for_browser())
+    assert session_shown(browser, page)["user_id"] == 1
