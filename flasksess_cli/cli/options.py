@@ -96,7 +96,9 @@ _APP_HELP = (
 
 def _app_spec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A bare ``--app`` before COOKIE or SESSION takes it as its value: say so rather than import it."""
-    if value and (value.startswith(("eyJ", ".eJ")) or any(c in value for c in "{}\"' =;\n")):
+    import re
+
+    if value and re.match(r"\s*(?:[{\[]|(?:set-)?cookie:|(?:[\w-]+=)?(?:eyJ|\.eJ))|.*\n", value, re.IGNORECASE):
         raise click.BadParameter(
             f"{value[:20]!r}... is a cookie or a session, not an app: put a bare --app after it, "
             "or write --app=MODULE:APP",

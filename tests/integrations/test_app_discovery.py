@@ -115,3 +115,9 @@ def test_a_bare_app_before_the_cookie_is_caught_before_anything_is_imported(plai
     result = run("flasksess", *args, cwd=plain)
     assert result.returncode == 2 and result.stdout == ""
     assert "is a cookie or a session, not an app: put a bare --app after it" in result.stderr
+
+
+@pytest.mark.parametrize("spec", ["shop:create_app(name='x y', debug=False)", "my project/app.py"])
+def test_app_specs_with_quotes_spaces_and_keywords_are_apps(tmp_path: Path, spec: str) -> None:
+    result = run("flasksess", "sign", "{}", "--app", spec, cwd=tmp_path)
+    assert result.returncode == 3 and "is a cookie or a session" not in result.stderr  # tried, as flask would
