@@ -13,6 +13,7 @@ from flasksess_cli.cli.options import (
     cookie_argument,
     key_options,
     legacy_epoch_option,
+    loaded_cookie_name,
     max_size_option,
     pass_given,
     read_input,
@@ -48,7 +49,8 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
     from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import codec as render
 
-    value = extract_cookie(read_input(cookie, "cookie"), name=cookie_name or defaults.DEFAULT_COOKIE_NAME)
+    name = cookie_name or loaded_cookie_name(click.get_current_context()) or defaults.DEFAULT_COOKIE_NAME
+    value = extract_cookie(read_input(cookie, "cookie"), name=name)
     render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
 
 

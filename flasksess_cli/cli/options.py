@@ -123,6 +123,15 @@ def app_option(help: str) -> Decorator:
     )
 
 
+def loaded_cookie_name(ctx: click.Context) -> str | None:
+    """Under ``flask session``, the app's SESSION_COOKIE_NAME; None elsewhere or when the app cannot load."""
+    try:
+        settings = loaded_app_settings(ctx)
+    except BadInput:  # decode needs no app: read the cookie as flasksess would without one
+        return None
+    return None if settings is None else settings.cookie_name
+
+
 def loaded_app_settings(ctx: click.Context) -> SessionSettings | None:
     """The settings of the app Flask loads when this runs as ``flask session ...`` (loaded now), else None."""
     found = ctx.meta.get(LOADED_APP)

@@ -101,6 +101,14 @@ def test_secret_genkey_needs_no_app(tmp_path: Path) -> None:
     assert result.returncode == 0 and len(result.stdout.strip()) == 32
 
 
+def test_decode_takes_the_apps_cookie_name_from_headers(shop: Path) -> None:
+    cookie = run("flask", "session", "sign", '{"user_id": 9}', cwd=shop).stdout.strip()
+    headers = f"Set-Cookie: theme=dark; Path=/\nSet-Cookie: shop_session={cookie}; HttpOnly; Path=/\n"
+    result = run("flask", "session", "decode", "--json", "-", cwd=shop, stdin=headers)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["session"] == {"user_id": 9}
+
+
 def test_decode_works_even_where_the_app_cannot_load(tmp_path: Path) -> None:
     project = write_project(tmp_path, BROKEN_PROJECT)
     result = run(
