@@ -16,13 +16,14 @@ installed against the same ``flask --help`` in a virtual environment with the sa
 Werkzeug, click, Jinja, python-dotenv releases and no flasksess (made once, by pip, in
 ``--flask-only`` [default: ~/.cache/flasksess-bench/flask-only]), beside what importing the
 plugin module itself costs; and pytest's start-up with the plugin and with ``-p no:flasksess``.
-The target: ``flask --help`` gets slower by no more than the plugin module's import.
+The target: ``flask --help`` gets slower by no more than the plugin module's import. When
+valgrind is installed, each of these also runs once under callgrind, and the same comparison is
+printed in instructions executed, which a busy machine does not blur.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -113,34 +114,33 @@ def main() -> None:
 
 # --- flasksess inside flask and pytest -----------------------------------------------------------------
 
-#: What ``flask --help`` imports, pinned in the flask-only environment to the measured install's releases.
-FLASK_STACK = ("flask", "werkzeug", "click", "itsdangerous", "jinja2", "markupsafe", "blinker", "python-dotenv")
-
-
-VERSIONS = """
-import importlib.metadata, json, sys
-found = {}
-for name in sys.argv[1:]:
-    try:
-        found[name] = importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        pass
-print(json.dumps(found))
-"""
-
 
 def flask_only_env(python: str, where: Path) -> Path:
-    """A virtual environment with the measured install's Flask stack and no flasksess (made once)."""
-    versions = json.loads(
-        subprocess.run([python, "-c", VERSIONS, *FLASK_STACK], capture_output=True, text=True, check=True).stdout
-    )
-    pins = sorted(f"{name}=={version}" for name, version in versions.items())
+    """A virtual environment with every distribution of the measured install but flasksess (made once).
+
+    The same releases of everything else, so that Flask's entry-point scan reads the same
+    distributions but one: the difference is flasksess being installed, nothing more.
+    """
+    freeze = [python, "-m", "pip", "freeze", "--exclude", "flasksess", "--exclude-editable"]
+    pins = sorted(subprocess.run(freeze, capture_output=True, text=True, check=True).stdout.split())
     stamp = where / "pins.txt"
     if not stamp.exists() or stamp.read_text() != "\n".join(pins):
         subprocess.run([python, "-m", "venv", "--clear", str(where)], check=True)
-        subprocess.run([str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", *pins], check=True)
+        subprocess.run(
+            [str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", *pins], check=True
+        )
         stamp.write_text("\n".join(pins))
     return where
+
+
+def instructions(argv: list[str], cwd: str, env: dict[str, str]) -> int | None:
+    """Instructions one run executes, counted by valgrind's callgrind: the same on a busy machine."""
+    if shutil.which("valgrind") is None:
+        return None
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv]
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, check=False)
+    counted = [line for line in done.stderr.splitlines() if "Collected :" in line]
+    return int(counted[-1].rsplit(":", 1)[1]) if counted else None
 
 
 def doors(install: str, rounds: int, flask_only: Path, env: dict[str, str]) -> None:
@@ -169,9 +169,11 @@ def doors(install: str, rounds: int, flask_only: Path, env: dict[str, str]) -> N
         for _ in range(rounds):
             for name, argv in runs.items():
                 samples[name].append(once(argv))
+        counts = {name: instructions(argv, empty, env) for name, argv in runs.items()}
     median = {name: statistics.median(values) * 1000 for name, values in samples.items()}
     for name in runs:
-        print(f"{name:34} {median[name]:7.1f}ms")
+        count = counts[name]
+        print(f"{name:34} {median[name]:7.1f}ms" + (f" {count / 1e6:9.1f}M instructions" if count else ""))
     flask_cost = median["flask --help, with flasksess"] - median["flask --help, without"]
     plugin_cost = median["import flask.cli + the plugin"] - median["import flask.cli"]
     pytest_cost = median["pytest --co, with the plugin"] - median["pytest --co, -p no:flasksess"]
@@ -181,6 +183,18 @@ def doors(install: str, rounds: int, flask_only: Path, env: dict[str, str]) -> N
         f"flask --help: +{flask_cost:.1f}ms ({ratio:.2f}x); the plugin module's import: +{plugin_cost:.1f}ms  {verdict}"
     )
     print(f"pytest start-up with the plugin: {pytest_cost:+.1f}ms")
+    if all(counts.values()):  # the same comparison in instructions, which load does not blur
+        n = {name: count or 0 for name, count in counts.items()}
+        flask_extra = n["flask --help, with flasksess"] - n["flask --help, without"]
+        plugin_extra = n["import flask.cli + the plugin"] - n["import flask.cli"]
+        pytest_extra = n["pytest --co, with the plugin"] - n["pytest --co, -p no:flasksess"]
+        share = flask_extra / n["flask --help, without"]
+        print(
+            f"in instructions: flask --help +{flask_extra / 1e6:.1f}M (+{share:.1%}), of which the plugin module's"
+            f" import +{plugin_extra / 1e6:.1f}M and the rest +{(flask_extra - plugin_extra) / 1e6:.1f}M (Flask's"
+            f" entry-point scan reading one more distribution, two more lines of help);"
+            f" pytest start-up with the plugin {pytest_extra / 1e6:+.1f}M"
+        )
 
 
 if __name__ == "__main__":
