@@ -27,7 +27,7 @@ from flasksess_cli.cli.common import ENV_KEY, LOADED_APP
 class FlaskDoor(FlasksessGroup):
     """A group of flasksess commands under ``flask``: the app is the one Flask loads, on first use.
 
-    The app is loaded only by a command that needs it (``decode`` and ``genkey`` never do),
+    The app is loaded only by a command that needs it (``genkey`` never does; ``decode`` only for its cookie name),
     and errors take the ``flasksess`` form: one ``Error:`` line and the documented exit code.
     """
 
