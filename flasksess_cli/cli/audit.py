@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import defaults, keys
-from flasksess_cli.cli.common import ENV_KEY, complete_path, json_option
+from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_APP_KEY, ENV_KEY, complete_path, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
@@ -21,7 +21,7 @@ from flasksess_cli.cli.options import (
 from flasksess_cli.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
-    from flasksess_cli.settings import Given
+    from flasksess_cli.settings import Given, SessionSettings
 
 
 @click.group(epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
@@ -34,14 +34,14 @@ def audit() -> None:
     """
 
 
-@audit.command("key", epilog=ENV_KEY)
+@audit.command("key", epilog=ENV_APP_KEY)
 @click.argument("key_spec", metavar="[KEY | -]", required=False, envvar="FLASK_SECRET_KEY")
 @key_file_option
 @app_option("Audit this Flask app's SECRET_KEY and each of its SECRET_KEY_FALLBACKS.")
 @json_option
 @click.pass_context
 def audit_key(
-    ctx: click.Context, key_spec: str | None, key_file: str | None, app_spec: str | None, as_json: bool
+    ctx: click.Context, key_spec: str | None, key_file: str | None, as_json: bool, app_spec: str | None = None
 ) -> None:
     """Estimate how guessable a secret key is: weak (exit 1) or strong (exit 0).
 
@@ -59,41 +59,52 @@ def audit_key(
     from flasksess_cli.audit.strength import audit_key as assess
     from flasksess_cli.render import audit as render
 
-    results = [assess(key.material, role=role) for role, key in _keys_to_audit(ctx, key_spec, key_file, app_spec)]
-    render.key_audit(results, as_json=as_json)
+    to_audit, app = _keys_to_audit(ctx, key_spec, key_file, app_spec)
+    results = [assess(key.material, role=role) for role, key in to_audit]
+    render.key_audit(results, as_json=as_json, app=app)
     ctx.exit(ExitCode.NO if any(result.weak for result in results) else ExitCode.OK)
 
 
 def _keys_to_audit(
     ctx: click.Context, key_spec: str | None, key_file: str | None, app_spec: str | None
-) -> list[tuple[str, keys.SecretKey]]:
-    from_env = ctx.get_parameter_source("key_spec") is click.core.ParameterSource.ENVIRONMENT
-    given = [
-        name
-        for name, present in (("KEY", key_spec and not from_env), ("--key-file", key_file), ("--app", app_spec))
-        if present
-    ]
+) -> tuple[list[tuple[str, keys.SecretKey]], SessionSettings | None]:
+    """KEY, --key-file or the app (--app, FLASK_APP or the app flask loaded); a key given beats the environment."""
+    from_env = {
+        name: ctx.get_parameter_source(name) is click.core.ParameterSource.ENVIRONMENT
+        for name in ("key_spec", "app_spec")
+    }
+    chosen = {"KEY": key_spec is not None and not from_env["key_spec"], "--key-file": key_file is not None}
+    chosen["--app"] = app_spec is not None and not (from_env["app_spec"] and any(chosen.values()))
+    given = [name for name, present in chosen.items() if present]
     if len(given) > 1:
         raise click.UsageError(f"give one of KEY, --key-file or --app, not {' and '.join(given)}", ctx=ctx)
     if key_file is not None:
-        return [("key", keys.read_key_file(key_file))]
-    if app_spec:
-        from flasksess_cli.settings import load_app_settings
-
-        app = load_app_settings(app_spec)
+        return [("key", keys.read_key_file(key_file))], None
+    app = _app_settings(ctx, app_spec if chosen["--app"] else None, fallback_to_loaded=not given)
+    if app is not None:
         if app.key is None:
-            raise BadInput(f"--app {app_spec}: the app has no SECRET_KEY, so it has no sessions to protect")
+            raise BadInput(f"--app {app.app}: the app has no SECRET_KEY, so it has no sessions to protect")
         fallbacks = [(f"SECRET_KEY_FALLBACKS[{n}]", key) for n, key in enumerate(app.fallbacks)]
-        return [("SECRET_KEY", app.key), *fallbacks]
+        return [("SECRET_KEY", app.key), *fallbacks], app
     if key_spec is None:
         raise click.UsageError("give the KEY to audit: - for stdin, FLASK_SECRET_KEY, --key-file or --app", ctx=ctx)
     text = read_input(key_spec, "key") if key_spec == "-" else key_spec
-    return [("FLASK_SECRET_KEY" if from_env else "key", keys.parse_key(text.removesuffix("\n").removesuffix("\r")))]
+    key = keys.parse_key(text.removesuffix("\n").removesuffix("\r"))
+    return [("FLASK_SECRET_KEY" if from_env["key_spec"] else "key", key)], None
 
 
-ENV_ENGINE = (
-    "Environment: NO_COLOR (no colour in human output), FLASKSESS_AUDIT_ENGINE=python "
-    "(search with the pure-Python engine, to compare)."
+def _app_settings(ctx: click.Context, app_spec: str | None, *, fallback_to_loaded: bool) -> SessionSettings | None:
+    from flasksess_cli.cli.options import loaded_app_settings
+    from flasksess_cli.settings import load_app_settings
+
+    if app_spec is not None:
+        return load_app_settings(app_spec)
+    return loaded_app_settings(ctx) if fallback_to_loaded else None
+
+
+#: audit cookie's environment: the app's, and the engine switch.
+ENV_APP_COLOUR_ENGINE = ENV_APP_COLOUR.removesuffix(".") + (
+    ", FLASKSESS_AUDIT_ENGINE=python (search with the pure-Python engine, to compare)."
 )
 
 
@@ -107,7 +118,7 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
-@audit.command("cookie", epilog=ENV_ENGINE)
+@audit.command("cookie", epilog=ENV_APP_COLOUR_ENGINE)
 @cookie_argument(with_app=True)
 @click.option(
     "--wordlist",
@@ -195,5 +206,5 @@ def audit_cookie(
             )  # fmt: skip
     finally:
         lists.close_wordlists(opened)
-    render.cookie_audit(result, as_json=as_json)
+    render.cookie_audit(result, as_json=as_json, app=settings)
     ctx.exit(result.exit_code)

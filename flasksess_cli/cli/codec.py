@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_APP_KEY, ENV_COLOUR, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     cookie_argument,
     key_options,
     legacy_epoch_option,
+    loaded_cookie_name,
     max_size_option,
     pass_given,
     read_input,
@@ -48,11 +49,12 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
     from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import codec as render
 
-    value = extract_cookie(read_input(cookie, "cookie"), name=cookie_name or defaults.DEFAULT_COOKIE_NAME)
+    name = cookie_name or loaded_cookie_name(click.get_current_context()) or defaults.DEFAULT_COOKIE_NAME
+    value = extract_cookie(read_input(cookie, "cookie"), name=name)
     render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
 
 
-@click.command(epilog=ENV_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
+@click.command(epilog=ENV_APP_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
 @cookie_argument(with_app=True)
 @key_options
 @scheme_options
@@ -93,11 +95,11 @@ def verify(
         value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme, max_age=limit,
         legacy_epoch=legacy_epoch, max_json=max_json,
     )  # fmt: skip
-    render.verification(result, as_json=as_json)
+    render.verification(result, as_json=as_json, app=settings)
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 
-@click.command(epilog=ENV_KEY)
+@click.command(epilog=ENV_APP_KEY)
 @click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
 @session_form_options
 @key_options
@@ -144,4 +146,4 @@ def sign(
         session, key=settings.required_key, scheme=settings.scheme, timestamp=timestamp, legacy_epoch=legacy_epoch,
         sort_keys=settings.sort_keys and not no_sort_keys, ensure_ascii=settings.ensure_ascii,
     )  # fmt: skip
-    render.signed(signed, as_json=as_json)
+    render.signed(signed, as_json=as_json, app=settings)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import complete_at_file, complete_path
+from flasksess_cli.cli.common import LOADED_APP, complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
@@ -88,8 +88,59 @@ key_file_option = click.option(
 )
 
 
+_APP_HELP = (
+    " Alone (last): found as 'flask' finds it (FLASK_APP, wsgi.py or app.py; .flaskenv and .env loaded when"
+    " python-dotenv is installed). Imports and runs the app's code."
+)
+
+
+def _app_spec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A bare ``--app`` before COOKIE or SESSION takes it as its value: say so rather than import it."""
+    import re
+
+    if value and re.match(r"\s*(?:[{\[]|(?:set-)?cookie:|(?:[\w-]+=)?(?:eyJ|\.eJ))|.*\n", value, re.IGNORECASE):
+        raise click.BadParameter(
+            f"{value[:20]!r}... is a cookie or a session, not an app: put a bare --app after it, "
+            "or write --app=MODULE:APP",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
 def app_option(help: str) -> Decorator:
-    return click.option("--app", "app_spec", metavar="MODULE:APP", help=help)
+    """``--app SPEC`` in ``flask --app`` syntax; ``--app`` alone finds the app as a bare ``flask`` does."""
+    return click.option(
+        "--app",
+        "app_spec",
+        metavar="[MODULE:APP]",
+        is_flag=False,
+        flag_value="",
+        envvar="FLASK_APP",
+        show_envvar=True,
+        callback=_app_spec,
+        help=help + _APP_HELP,
+    )
+
+
+def loaded_cookie_name(ctx: click.Context) -> str | None:
+    """Under ``flask session``, the app's SESSION_COOKIE_NAME; None elsewhere or when the app cannot load."""
+    try:
+        settings = loaded_app_settings(ctx)
+    except BadInput:  # decode needs no app: read the cookie as flasksess would without one
+        return None
+    return None if settings is None else settings.cookie_name
+
+
+def loaded_app_settings(ctx: click.Context) -> SessionSettings | None:
+    """The settings of the app Flask loads when this runs as ``flask session ...`` (loaded now), else None."""
+    found = ctx.meta.get(LOADED_APP)
+    if found is None:
+        return None
+    from flasksess_cli.settings import app_settings, load_with
+
+    load_app, import_path = found
+    return app_settings(load_with(load_app, import_path), import_path)
 
 
 def cookie_name_option(help: str) -> Decorator:
@@ -195,7 +246,7 @@ def resolve_settings(given: Given, *, need_key: bool = False) -> SessionSettings
 
     ctx = click.get_current_context()
     try:
-        settings = resolve(given)
+        settings = resolve(given, loaded=None if given.app is not None else loaded_app_settings(ctx))
     except errors.UsageError as exc:
         raise click.UsageError(str(exc), ctx=ctx) from None
     if need_key and settings.key is None:

@@ -362,11 +362,16 @@ def sign_session(
     legacy_epoch: bool = False,
     sort_keys: bool = True,
     ensure_ascii: bool = True,
+    compress: bool | None = None,
 ) -> SignedCookie:
-    """The cookie Flask 3.1 writes for this session, key and time (Quart's with ``sort_keys=False``)."""
+    """The cookie Flask 3.1 writes for this session, key and time (Quart's with ``sort_keys=False``).
+
+    ``compress`` forces zlib on or off; Flask compresses when that is shorter (None).
+    Flask loads either form.
+    """
     text = session_json.dumps_flask(session, sort_keys=sort_keys, ensure_ascii=ensure_ascii).encode("utf-8")
     compressed = zlib.compress(text)
-    is_compressed = len(compressed) < len(text) - 1
+    is_compressed = len(compressed) < len(text) - 1 if compress is None else compress
     payload = (b"." + base64_encode(compressed)) if is_compressed else base64_encode(text)
     unix = int(time.time()) if timestamp is None else timestamp
     stamp = unix - LEGACY_EPOCH if legacy_epoch else unix

@@ -6,12 +6,13 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import emit_json, emit_value, grid, make_console, note, plain
+from flasksess_cli.render import app_section, emit_json, emit_value, grid, make_console, note, plain
 
 if TYPE_CHECKING:
     from flasksess_cli.audit.hashcat import HashcatHash
     from flasksess_cli.audit.search import CookieAudit
     from flasksess_cli.audit.strength import KeyAudit
+    from flasksess_cli.settings import SessionSettings
 
 
 @contextlib.contextmanager
@@ -143,11 +144,11 @@ _STOPPED = {
 }
 
 
-def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
+def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | None = None) -> None:
     if result.stopped_by == "closed-output":
         return  # nobody reads the output: end quietly (exit 141)
     if as_json:
-        emit_json(cookie_audit_document(result))
+        emit_json(cookie_audit_document(result) | app_section(app))
         return
     from rich.text import Text
 
@@ -268,9 +269,9 @@ def key_audit_document(results: Sequence[KeyAudit]) -> dict[str, Any]:
     }
 
 
-def key_audit(results: Sequence[KeyAudit], *, as_json: bool) -> None:
+def key_audit(results: Sequence[KeyAudit], *, as_json: bool, app: SessionSettings | None = None) -> None:
     if as_json:
-        emit_json(key_audit_document(results))
+        emit_json(key_audit_document(results) | app_section(app))
         return
     from rich.text import Text
 

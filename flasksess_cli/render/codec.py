@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import duration, emit_json, emit_value, grid, make_console, plain, utc
+from flasksess_cli.render import app_section, duration, emit_json, emit_value, grid, make_console, plain, utc
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.cookie import DecodedCookie, SignedCookie, Verification
+    from flasksess_cli.settings import SessionSettings
 
 _DIGEST_NOTES = {"sha1": "HMAC-SHA1, Flask's default"}
 
@@ -171,9 +172,9 @@ def verification_document(result: Verification) -> dict[str, Any]:
     }
 
 
-def verification(result: Verification, *, as_json: bool) -> None:
+def verification(result: Verification, *, as_json: bool, app: SessionSettings | None = None) -> None:
     if as_json:
-        emit_json(verification_document(result))
+        emit_json(verification_document(result) | app_section(app))
         return
     from rich.text import Text
 
@@ -183,7 +184,7 @@ def verification(result: Verification, *, as_json: bool) -> None:
     console.print(grid(_cookie_rows(result.cookie, lifetime=False)))
 
 
-def signed(cookie: SignedCookie, *, as_json: bool) -> None:
+def signed(cookie: SignedCookie, *, as_json: bool, app: SessionSettings | None = None) -> None:
     if as_json:
         emit_json(
             {
@@ -192,6 +193,7 @@ def signed(cookie: SignedCookie, *, as_json: bool) -> None:
                 "compressed": cookie.compressed,
                 "json_bytes": cookie.json_bytes,
             }
+            | app_section(app)
         )
     else:
         emit_value(cookie.value)

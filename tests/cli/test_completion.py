@@ -61,6 +61,7 @@ def test_subcommands_complete_without_importing_anything_heavy() -> None:
         "audit",
         "serve-demo",
         "completion",
+        "mitmproxy-addon",
     }
     assert heavy == []
 
