@@ -59,9 +59,9 @@ def load_kernel(prefer: EngineName | None = None) -> ModuleType:
     """The C extension, or the pure-Python twin when it is not built (or ``prefer="python"``)."""
     if prefer != "python":
         try:
-            from flasksess_cli.audit import _scan  # type: ignore[attr-defined]
+            from flasksess_cli.audit import _scan
 
-            return _scan  # type: ignore[no-any-return]
+            return _scan
         except ImportError:
             if prefer == "native":
                 raise

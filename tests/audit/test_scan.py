@@ -28,7 +28,7 @@ from flasksess_cli.audit import scan
 
 _scan: Any
 try:
-    from flasksess_cli.audit import _scan  # type: ignore[attr-defined]
+    from flasksess_cli.audit import _scan
 except ImportError:  # no compiler where this was installed: the twin alone is tested
     _scan = None
 
