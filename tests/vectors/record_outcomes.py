@@ -32,7 +32,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from recorder_common import (  # noqa: E402
+from recorder_common import (
     FLASK_SALT,
     KEY,
     LEGACY_EPOCH,
@@ -67,7 +67,7 @@ VERSIONS = {
     for name in ("flask", "quart", "flask-session", "werkzeug", "itsdangerous", "markupsafe", "cachelib", "msgspec")
     if pkg(name)
 }
-VERSIONS["python"] = "%d.%d.%d" % sys.version_info[:3]
+VERSIONS["python"] = ".".join(map(str, sys.version_info[:3]))
 FRAMEWORK = "quart" if "quart" in VERSIONS else "flask"
 
 
@@ -295,10 +295,7 @@ def outcome(case, cls, variant, make_cookie, *, header=None, write=None, note=No
         value = make_cookie(now) if make_cookie is not None else None
         rec = Rec()
         app = make_app(variant, rec, write)
-        if header is not None:
-            cookie_header = header(value)
-        else:
-            cookie_header = None if value is None else f"session={value}"
+        cookie_header = header(value) if header is not None else (None if value is None else f"session={value}")
         status, set_cookie = send(app, cookie_header)
         if int(time.time()) == now:
             break
@@ -377,7 +374,7 @@ def flip_middle(sig):
 def plus_slash_cookie(now):
     # find a payload whose signature has - or _, then write them as + and /
     for n in range(200):
-        value = cookie('{"a":1,"n":%d}' % n, stamp(now))
+        value = cookie('{"a":1,"n":' + str(n) + "}", stamp(now))
         head, sig = value.rsplit(".", 1)
         if "-" in sig or "_" in sig:
             return head + "." + sig.replace("-", "+").replace("_", "/")
@@ -425,7 +422,13 @@ def flask_cases():
         ),
     )
     add("tamper/signature-char", 6, "default", mutate_sig(flip_middle))
-    add("tamper/signature-low-bit", 6, "default", mutate_sig(low_bits), note="27-char sha1 signature: low bits of the last char are padding")
+    add(
+        "tamper/signature-low-bit",
+        6,
+        "default",
+        mutate_sig(low_bits),
+        note="27-char sha1 signature: low bits of the last char are padding",
+    )
     add("tamper/signature-plus-slash", 6, "default", plus_slash_cookie)
     add("tamper/signature-truncated", 6, "default", mutate_sig(lambda s: s[:-1]))
     add("tamper/signature-extra-char", 6, "default", mutate_sig(lambda s: s + "A"))
@@ -499,8 +502,13 @@ def flask_cases():
         add(f"key/hmac-{digest}", 6, "default", fresh(digest=digest))
     for kd in ("django-concat", "concat", "none"):
         add(f"key/sha1-{kd}", 6, "default", fresh(kd=kd))
-    add("key/sha512-django-concat", 9, "default", fresh(digest="sha512", kd="django-concat"),
-        note="what itsdangerous 1.1's default fallback signer checks")
+    add(
+        "key/sha512-django-concat",
+        9,
+        "default",
+        fresh(digest="sha512", kd="django-concat"),
+        note="what itsdangerous 1.1's default fallback signer checks",
+    )
     add("key/sha512-django-concat-old-key", 9, "default", fresh(key="wrong", digest="sha512", kd="django-concat"))
     for i, old in enumerate(OLD_KEYS, 1):
         add(f"key/fallback-{i}-without-config", 6, "default", fresh(key=old))
@@ -519,18 +527,38 @@ def flask_cases():
     add("time/ts-bang", 9, "default", lambda now: cookie(OBJ, 0, ts_text="!!!!"), note="non-alphabet chars only")
     add("time/ts-one-char", 9, "default", lambda now: cookie(OBJ, 0, ts_text="A"))
     add("time/ts-9-bytes", 9, "default", lambda now: cookie(OBJ, 0, ts_text=b64e(b"\x01" + (0).to_bytes(8, "big"))))
-    add("time/ts-8-bytes-leading-zeros", 9, "default",
-        lambda now: cookie(OBJ, 0, ts_text=b64e(stamp(now).to_bytes(8, "big"))), note="fresh, zero-padded to 8 bytes")
-    add("time/ts-with-bang-inside", 9, "default",
+    add(
+        "time/ts-8-bytes-leading-zeros",
+        9,
+        "default",
+        lambda now: cookie(OBJ, 0, ts_text=b64e(stamp(now).to_bytes(8, "big"))),
+        note="fresh, zero-padded to 8 bytes",
+    )
+    add(
+        "time/ts-with-bang-inside",
+        9,
+        "default",
         lambda now: cookie(OBJ, 0, ts_text=(lambda t: t[:2] + "!" + t[2:])(stamp_text(stamp(now)))),
-        note="fresh timestamp with '!' inserted (discarded by lenient base64)")
+        note="fresh timestamp with '!' inserted (discarded by lenient base64)",
+    )
     add("time/year-9999-last-second", 9, "default", lambda now: cookie(OBJ, 253402300799))
     add("time/year-10000", 9, "default", lambda now: cookie(OBJ, 253402300800))
     add("time/2**63", 9, "default", lambda now: cookie(OBJ, 2**63))
     add("time/2**64-1", 9, "default", lambda now: cookie(OBJ, 2**64 - 1))
-    add("time/legacy-epoch-fresh", 9, "default", lambda now: cookie(OBJ, now - LEGACY_EPOCH),
-        note="as itsdangerous <= 0.24 stamps a fresh cookie")
-    add("time/unix-fresh", 9, "default", lambda now: cookie(OBJ, now), note="as itsdangerous >= 1.0 stamps a fresh cookie")
+    add(
+        "time/legacy-epoch-fresh",
+        9,
+        "default",
+        lambda now: cookie(OBJ, now - LEGACY_EPOCH),
+        note="as itsdangerous <= 0.24 stamps a fresh cookie",
+    )
+    add(
+        "time/unix-fresh",
+        9,
+        "default",
+        lambda now: cookie(OBJ, now),
+        note="as itsdangerous >= 1.0 stamps a fresh cookie",
+    )
     # 5. non-object payloads and top-level tags
     for name, text in [
         ("null", "null"),
@@ -583,8 +611,14 @@ def flask_cases():
     if fw_ge_1:
         add("tag/custom-app-set", 10, "custom-tag", fresh('{"s":{" st":[1,2]}}'))
         add("tag/custom-app-escaped", 10, "custom-tag", fresh('{"s":{" di":{" st__":[1,2]}}}'))
-        add("tag/custom-app-write", 10, "custom-tag", fresh(), write=lambda: {"s": {3, 1, 2}, "k": {" st": 1}},
-            note="the view writes a set and a dict whose key is the custom tag")
+        add(
+            "tag/custom-app-write",
+            10,
+            "custom-tag",
+            fresh(),
+            write=lambda: {"s": {3, 1, 2}, "k": {" st": 1}},
+            note="the view writes a set and a dict whose key is the custom tag",
+        )
     # 1. lone surrogates
     for name, text in [
         ("high", '{"s":"\\ud83d"}'),
@@ -593,14 +627,31 @@ def flask_cases():
         ("pair", '{"s":"\\ud83d\\ude00"}'),
     ]:
         add(f"surrogate/{name}", 1, "default", fresh(text))
-    add("surrogate/raw-utf8-bytes", 1, "default", fresh(b'{"s":"\xed\xa0\xbd"}'),
-        note="a surrogate encoded as UTF-8 bytes (invalid UTF-8)")
+    add(
+        "surrogate/raw-utf8-bytes",
+        1,
+        "default",
+        fresh(b'{"s":"\xed\xa0\xbd"}'),
+        note="a surrogate encoded as UTF-8 bytes (invalid UTF-8)",
+    )
     add("surrogate/invalid-utf8", 1, "default", fresh(b'{"s":"\xff"}'))
     add("surrogate/raw-utf8-valid", 1, "default", fresh('{"s":"\u00e9\U0001f600"}'), note="raw (unescaped) UTF-8")
-    add("surrogate/write", 1, "default", fresh(), write=lambda: {"s": "\ud83d", "k\udc00": "x"},
-        note="the view stores lone surrogates (value and key)")
-    add("surrogate/write-non-ascii-json", 1, "json-non-ascii", fresh(), write=lambda: {"s": "\ud83d"},
-        note="JSON_AS_ASCII False (< 2.3) / app.json.ensure_ascii = False (>= 2.2)")
+    add(
+        "surrogate/write",
+        1,
+        "default",
+        fresh(),
+        write=lambda: {"s": "\ud83d", "k\udc00": "x"},
+        note="the view stores lone surrogates (value and key)",
+    )
+    add(
+        "surrogate/write-non-ascii-json",
+        1,
+        "json-non-ascii",
+        fresh(),
+        write=lambda: {"s": "\ud83d"},
+        note="JSON_AS_ASCII False (< 2.3) / app.json.ensure_ascii = False (>= 2.2)",
+    )
     add("surrogate/write-non-ascii-json-valid", 1, "json-non-ascii", fresh(), write=lambda: {"s": "\u00e9"})
     # JSON oddities
     add("json/nan-inf", 0, "default", fresh('{"a":NaN,"b":Infinity,"c":-Infinity}'))
@@ -608,18 +659,35 @@ def flask_cases():
     add("json/whitespace", 0, "default", fresh(' { "a" : 1 } \n'))
     add("json/trailing-garbage", 0, "default", fresh('{"a":1}x'))
     add("json/bom", 0, "default", fresh(b'\xef\xbb\xbf{"a":1}'))
-    add("json/big-int", 0, "default", fresh('{"a":' + "9" * 5000 + "}"),
-        note="5000-digit int: Python >= 3.11 json limits int parsing to 4300 digits")
+    add(
+        "json/big-int",
+        0,
+        "default",
+        fresh('{"a":' + "9" * 5000 + "}"),
+        note="5000-digit int: Python >= 3.11 json limits int parsing to 4300 digits",
+    )
     # zip bombs (small)
     add("bomb/valid-json-2MB", 0, "default", fresh(b'{"a":"' + b"0" * 2_000_000 + b'"}'))
     add("bomb/nul-2MB", 0, "default", fresh(b"\x00" * 2_000_000))
-    add("bomb/truncated-zlib", 0, "default",
-        resigned(lambda now: "." + b64e(zlib.compress(LONG.encode())[:-6]) + "." + stamp_text(stamp(now))))
-    add("bomb/zlib-trailing-garbage", 0, "default",
-        resigned(lambda now: "." + b64e(zlib.compress(LONG.encode()) + b"junk") + "." + stamp_text(stamp(now))))
-    add("bomb/raw-deflate", 0, "default",
+    add(
+        "bomb/truncated-zlib",
+        0,
+        "default",
+        resigned(lambda now: "." + b64e(zlib.compress(LONG.encode())[:-6]) + "." + stamp_text(stamp(now))),
+    )
+    add(
+        "bomb/zlib-trailing-garbage",
+        0,
+        "default",
+        resigned(lambda now: "." + b64e(zlib.compress(LONG.encode()) + b"junk") + "." + stamp_text(stamp(now))),
+    )
+    add(
+        "bomb/raw-deflate",
+        0,
+        "default",
         resigned(lambda now: "." + b64e(zlib.compress(LONG.encode())[2:-4]) + "." + stamp_text(stamp(now))),
-        note="deflate stream without the zlib header")
+        note="deflate stream without the zlib header",
+    )
     return cases
 
 
@@ -814,9 +882,8 @@ def server_nesting():
     import http.client
     import threading
 
-    from werkzeug.serving import make_server
-
     import flask
+    from werkzeug.serving import make_server
 
     results = []
 
@@ -902,14 +969,20 @@ def quart_vectors_one_by_one(generate, first_error):
 
         app.route("/set")(set_session)
 
-        async def run():
+        async def run(app=app):
             response = await app.test_client().get("/set")
             return generate.cookie_from(response.headers.getlist("Set-Cookie"))
 
         value = asyncio.run(run())
         record = {
-            "writer": writer(), "case": f"quart/{session_name}", "secret_key": "quart-key", "fallbacks": [],
-            "salt": "cookie-session", "digest": "sha1", "key_derivation": "hmac", "legacy_epoch": False,
+            "writer": writer(),
+            "case": f"quart/{session_name}",
+            "secret_key": "quart-key",
+            "fallbacks": [],
+            "salt": "cookie-session",
+            "digest": "sha1",
+            "key_derivation": "hmac",
+            "legacy_epoch": False,
             "cookie": value,
         }
         try:
@@ -926,7 +999,9 @@ def quart_vectors_one_by_one(generate, first_error):
 def extra_positive():
     out = []
     naive = datetime.datetime(2023, 12, 31, 23, 30, 5, 123456)
-    aware = datetime.datetime(2023, 12, 31, 23, 30, 5, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30)))
+    aware = datetime.datetime(
+        2023, 12, 31, 23, 30, 5, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+    )
     utc = datetime.datetime(2023, 12, 31, 23, 30, 5, tzinfo=datetime.timezone.utc)
     sessions = [
         ("default", "surrogates", lambda: {"s": "\ud83d", "t": "\udc00\ud800", "k\udc00": 1}),
@@ -946,7 +1021,7 @@ def extra_positive():
         value = None
         for h in set_cookie:
             if h.startswith("session="):
-                value = h.split(";", 1)[0][len("session="):]
+                value = h.split(";", 1)[0][len("session=") :]
         loaded_rec = Rec()
         app2 = make_app(variant, loaded_rec)
         if value is not None:
@@ -958,7 +1033,7 @@ def extra_positive():
             "secret_key": KEY,
             "fallbacks": [],
             "salt": "" if variant == "salt-empty" else FLASK_SALT,
-            "digest": variant[len("digest-"):] if variant.startswith("digest-") else "sha1",
+            "digest": variant[len("digest-") :] if variant.startswith("digest-") else "sha1",
             "key_derivation": "hmac",
             "legacy_epoch": legacy(),
             "cookie": value,
@@ -1019,7 +1094,10 @@ def run_prefixed_env():
     out = []
     if not hasattr(flask.Config, "from_prefixed_env"):
         return out
-    for var, values in (("FLASK_SECRET_KEY", ENV_VALUES), ("FLASK_SECRET_KEY_FALLBACKS", ['"old"', "old", '["old"]', "[1]", "null"])):
+    for var, values in (
+        ("FLASK_SECRET_KEY", ENV_VALUES),
+        ("FLASK_SECRET_KEY_FALLBACKS", ['"old"', "old", '["old"]', "[1]", "null"]),
+    ):
         for raw in values:
             saved = dict(os.environ)
             os.environ.clear()
@@ -1071,27 +1149,31 @@ def run_prefixed_env():
                                 candidates[f"SECRET_KEY_FALLBACKS[{i}]"] = k
                     if isinstance(secret, (list, dict)):
                         for i, k in enumerate(secret):
-                            candidates[f"element {i} of SECRET_KEY ({k!r})"] = k if isinstance(k, (str, bytes)) else str(k)
+                            candidates[f"element {i} of SECRET_KEY ({k!r})"] = (
+                                k if isinstance(k, (str, bytes)) else str(k)
+                            )
                     signed_with = [name for name, k in candidates.items() if signature(head, k) == sig] or None
             finally:
                 os.environ.clear()
                 os.environ.update(saved)
-            out.append({
-                "kind": "prefixed-env",
-                "writer": writer(),
-                "versions": VERSIONS,
-                "variable": var,
-                "env_value": raw,
-                "from_prefixed_env_error": error,
-                "SECRET_KEY_type": type(secret).__name__,
-                "SECRET_KEY_repr": repr(secret),
-                "SECRET_KEY_FALLBACKS_repr": repr(fallbacks),
-                "signing_keys": keys,
-                "write_status": status,
-                "write_exception": set_cookie[0] if status == "uncaught" else None,
-                "cookie": value,
-                "signed_with": signed_with,
-            })
+            out.append(
+                {
+                    "kind": "prefixed-env",
+                    "writer": writer(),
+                    "versions": VERSIONS,
+                    "variable": var,
+                    "env_value": raw,
+                    "from_prefixed_env_error": error,
+                    "SECRET_KEY_type": type(secret).__name__,
+                    "SECRET_KEY_repr": repr(secret),
+                    "SECRET_KEY_FALLBACKS_repr": repr(fallbacks),
+                    "signing_keys": keys,
+                    "write_status": status,
+                    "write_exception": set_cookie[0] if status == "uncaught" else None,
+                    "cookie": value,
+                    "signed_with": signed_with,
+                }
+            )
     return out
 
 
@@ -1107,7 +1189,7 @@ def run_flask_session():
     for use_signer in (True, False):
         tmp = tempfile.mkdtemp(prefix="fsess-")
 
-        def make(rec):
+        def make(rec, tmp=tmp, use_signer=use_signer):
             app = flask.Flask("rec")
             app.config.update(
                 SECRET_KEY=KEY,
@@ -1143,7 +1225,7 @@ def run_flask_session():
             warnings.simplefilter("always")
             response = app.test_client(use_cookies=False).get("/set")
         written = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
-        value = written.split(";", 1)[0][len("session="):]
+        value = written.split(";", 1)[0][len("session=") :]
         if use_signer:
             sid, sig = value.rsplit(".", 1)
         else:
@@ -1155,22 +1237,24 @@ def run_flask_session():
                     for kd in ("hmac", "django-concat", "concat", "none"):
                         if signature(sid, KEY, salt, digest, kd) == sig:
                             scheme = {"salt": salt, "digest": digest, "key_derivation": kd}
-        out.append({
-            "kind": "flask-session-write",
-            "writer": writer(),
-            "versions": VERSIONS,
-            "use_signer": use_signer,
-            "set_cookie": written,
-            "cookie": value,
-            "sid": sid,
-            "sid_length": len(sid),
-            "signature_scheme": scheme,
-            "secret_key": KEY,
-            "fallbacks_configured": list(OLD_KEYS) if fallbacks_supported else None,
-            "warnings": sorted({f"{w.category.__name__}: {w.message}"[:200] for w in caught}),
-        })
+        out.append(
+            {
+                "kind": "flask-session-write",
+                "writer": writer(),
+                "versions": VERSIONS,
+                "use_signer": use_signer,
+                "set_cookie": written,
+                "cookie": value,
+                "sid": sid,
+                "sid_length": len(sid),
+                "signature_scheme": scheme,
+                "secret_key": KEY,
+                "fallbacks_configured": list(OLD_KEYS) if fallbacks_supported else None,
+                "warnings": sorted({f"{w.category.__name__}: {w.message}"[:200] for w in caught}),
+            }
+        )
 
-        def other_sid():
+        def other_sid(sid=sid):
             return "x" * len(sid) if len(sid) != 36 else "00000000-0000-4000-8000-000000000000"
 
         cases = [
@@ -1180,7 +1264,10 @@ def run_flask_session():
             ("sid-signed-fallback-1", sid + "." + signature(sid, OLD_KEYS[0], "flask-session")),
             ("sid-signed-fallback-2", sid + "." + signature(sid, OLD_KEYS[1], "flask-session")),
             ("sid-signed-cookie-session-salt", sid + "." + signature(sid, KEY, "cookie-session")),
-            ("sid-signed-default-signer", sid + "." + signature(sid, KEY, "itsdangerous.Signer", "sha1", "django-concat")),
+            (
+                "sid-signed-default-signer",
+                sid + "." + signature(sid, KEY, "itsdangerous.Signer", "sha1", "django-concat"),
+            ),
             ("sid-signed-django-concat", sid + "." + signature(sid, KEY, "flask-session", "sha1", "django-concat")),
             ("sid-signed-sha256", sid + "." + signature(sid, KEY, "flask-session", "sha256")),
             ("sid-signed-sig-low-bit", sid + "." + low_bits(signature(sid, KEY, "flask-session"))),
@@ -1228,7 +1315,11 @@ def run_itsdangerous():
     def rec(name, fn):
         try:
             result = fn()
-            r = {"result": result if isinstance(result, (str, int, float, bool, type(None), list, dict)) else repr(result)}
+            r = {
+                "result": result
+                if isinstance(result, (str, int, float, bool, type(None), list, dict))
+                else repr(result)
+            }
         except Exception as exc:
             r = {"raised": describe(exc), "raised_class_mro": [c.__name__ for c in type(exc).__mro__][:6]}
         out.append({"kind": "itsdangerous", "writer": writer(), "versions": VERSIONS, "check": name, **r})
@@ -1239,7 +1330,9 @@ def run_itsdangerous():
         return stamp(int(time.time()) + unix_offset)
 
     def flask_like():
-        return URLSafeTimedSerializer(KEY, salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1})
+        return URLSafeTimedSerializer(
+            KEY, salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1}
+        )
 
     rec("EPOCH attribute", lambda: getattr(itsdangerous, "EPOCH", None))
     rec("default_fallback_signers", lambda: repr(getattr(URLSafeTimedSerializer, "default_fallback_signers", None)))
@@ -1250,29 +1343,88 @@ def run_itsdangerous():
     rec("max_age=0, age 1", lambda: flask_like().loads(cookie(OBJ, st(-1)), max_age=0))
     rec("max_age=-1, age 0", lambda: flask_like().loads(cookie(OBJ, st()), max_age=-1))
     rec("max_age=99.5, age 100", lambda: flask_like().loads(cookie(OBJ, st(-100)), max_age=99.5))
-    rec("max_age=None, age 10**9", lambda: flask_like().loads(cookie(OBJ, max(0, st(-10**9)))))
+    rec("max_age=None, age 10**9", lambda: flask_like().loads(cookie(OBJ, max(0, st(-(10**9))))))
     rec("future 1s, max_age", lambda: flask_like().loads(cookie(OBJ, st(1)), max_age=MAX_AGE))
     rec("future 1s, max_age None", lambda: flask_like().loads(cookie(OBJ, st(1))))
     rec("year 10000, max_age", lambda: flask_like().loads(cookie(OBJ, 253402300800), max_age=MAX_AGE))
     rec("year 10000, max_age None", lambda: flask_like().loads(cookie(OBJ, 253402300800)))
     rec("year 10000, return_timestamp", lambda: flask_like().loads(cookie(OBJ, 253402300800), return_timestamp=True))
     rec("2**64-1, max_age", lambda: flask_like().loads(cookie(OBJ, 2**64 - 1), max_age=MAX_AGE))
-    rec("9-byte timestamp", lambda: flask_like().loads(cookie(OBJ, 0, ts_text=b64e(b"\x01" + bytes(8))), max_age=MAX_AGE))
+    rec(
+        "9-byte timestamp",
+        lambda: flask_like().loads(cookie(OBJ, 0, ts_text=b64e(b"\x01" + bytes(8))), max_age=MAX_AGE),
+    )
     rec("empty timestamp text", lambda: flask_like().loads(cookie(OBJ, 0, ts_text=""), max_age=None))
-    rec("sha512 django-concat via default fallback", lambda: flask_like().loads(cookie(OBJ, st(), digest="sha512", kd="django-concat"), max_age=MAX_AGE))
+    rec(
+        "sha512 django-concat via default fallback",
+        lambda: flask_like().loads(cookie(OBJ, st(), digest="sha512", kd="django-concat"), max_age=MAX_AGE),
+    )
     rec("sha512 hmac", lambda: flask_like().loads(cookie(OBJ, st(), digest="sha512"), max_age=MAX_AGE))
-    rec("sha512 django-concat, expired (fallback still tried?)", lambda: flask_like().loads(cookie(OBJ, st(-MAX_AGE - 10), digest="sha512", kd="django-concat"), max_age=MAX_AGE))
-    rec("Signer salt '' signs as salt ''", lambda: Signer(KEY, salt="", key_derivation="hmac").sign("v").decode() == sign("v", KEY, ""))
-    rec("Signer salt None default", lambda: Signer(KEY, salt=None, key_derivation="hmac").sign("v").decode() == sign("v", KEY, "itsdangerous.Signer"))
-    rec("Serializer salt '' is used", lambda: URLSafeTimedSerializer(KEY, salt="", signer_kwargs={"key_derivation": "hmac"}).loads(cookie(OBJ, st(), salt="")))
-    rec("Serializer salt None", lambda: URLSafeTimedSerializer(KEY, salt=None, signer_kwargs={"key_derivation": "hmac"}).loads(cookie(OBJ, st(), salt="itsdangerous")))
-    rec("Serializer salt b''", lambda: URLSafeTimedSerializer(KEY, salt=b"", signer_kwargs={"key_derivation": "hmac"}).loads(cookie(OBJ, st(), salt="")))
+    rec(
+        "sha512 django-concat, expired (fallback still tried?)",
+        lambda: flask_like().loads(
+            cookie(OBJ, st(-MAX_AGE - 10), digest="sha512", kd="django-concat"), max_age=MAX_AGE
+        ),
+    )
+    rec(
+        "Signer salt '' signs as salt ''",
+        lambda: Signer(KEY, salt="", key_derivation="hmac").sign("v").decode() == sign("v", KEY, ""),
+    )
+    rec(
+        "Signer salt None default",
+        lambda: (
+            Signer(KEY, salt=None, key_derivation="hmac").sign("v").decode() == sign("v", KEY, "itsdangerous.Signer")
+        ),
+    )
+    rec(
+        "Serializer salt '' is used",
+        lambda: URLSafeTimedSerializer(KEY, salt="", signer_kwargs={"key_derivation": "hmac"}).loads(
+            cookie(OBJ, st(), salt="")
+        ),
+    )
+    rec(
+        "Serializer salt None",
+        lambda: URLSafeTimedSerializer(KEY, salt=None, signer_kwargs={"key_derivation": "hmac"}).loads(
+            cookie(OBJ, st(), salt="itsdangerous")
+        ),
+    )
+    rec(
+        "Serializer salt b''",
+        lambda: URLSafeTimedSerializer(KEY, salt=b"", signer_kwargs={"key_derivation": "hmac"}).loads(
+            cookie(OBJ, st(), salt="")
+        ),
+    )
     for d in ("md5", "sha224", "sha3_256", "blake2b", "blake2s", "shake_128"):
-        rec(f"digest {d}", lambda d=d: URLSafeTimedSerializer(KEY, salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac", "digest_method": getattr(hashlib, d)}).loads(cookie(OBJ, st(), digest=d)))
-    rec("key list", lambda: URLSafeTimedSerializer([OLD_KEYS[0], KEY], salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac"}).loads(cookie(OBJ, st(), key=OLD_KEYS[0])))
-    rec("key int", lambda: URLSafeTimedSerializer(123, salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac"}).loads(cookie(OBJ, st(), key="123")))
-    rec("key dict {'a': 1}", lambda: URLSafeTimedSerializer({"a": 1}, salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac"}).loads(cookie(OBJ, st(), key="a")))
-    rec("unknown key_derivation", lambda: URLSafeTimedSerializer(KEY, salt=FLASK_SALT, signer_kwargs={"key_derivation": "sha"}).loads(cookie(OBJ, st())))
+        rec(
+            f"digest {d}",
+            lambda d=d: URLSafeTimedSerializer(
+                KEY, salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac", "digest_method": getattr(hashlib, d)}
+            ).loads(cookie(OBJ, st(), digest=d)),
+        )
+    rec(
+        "key list",
+        lambda: URLSafeTimedSerializer(
+            [OLD_KEYS[0], KEY], salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac"}
+        ).loads(cookie(OBJ, st(), key=OLD_KEYS[0])),
+    )
+    rec(
+        "key int",
+        lambda: URLSafeTimedSerializer(123, salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac"}).loads(
+            cookie(OBJ, st(), key="123")
+        ),
+    )
+    rec(
+        "key dict {'a': 1}",
+        lambda: URLSafeTimedSerializer({"a": 1}, salt=FLASK_SALT, signer_kwargs={"key_derivation": "hmac"}).loads(
+            cookie(OBJ, st(), key="a")
+        ),
+    )
+    rec(
+        "unknown key_derivation",
+        lambda: URLSafeTimedSerializer(KEY, salt=FLASK_SALT, signer_kwargs={"key_derivation": "sha"}).loads(
+            cookie(OBJ, st())
+        ),
+    )
     rec("TimestampSigner.get_timestamp - time.time()", lambda: TimestampSigner(KEY).get_timestamp() - int(time.time()))
     rec("timestamp_to_datetime(0)", lambda: repr(TimestampSigner(KEY).timestamp_to_datetime(0)))
     rec("legacy flag", lambda: leg)
