@@ -21,10 +21,16 @@ if TYPE_CHECKING:
 
 
 def emit_json(document: Any) -> None:
-    """One JSON document on stdout: sorted keys, strict JSON (no NaN)."""
-    import json
+    """One JSON document on stdout: sorted keys, strict JSON (no NaN), lone surrogates as \\uXXXX escapes.
 
-    click.echo(json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False))
+    A session can hold a lone surrogate (Flask loads ``"\\ud83d"``); no encoding can write
+    one raw, so it stays the escape it was in the payload.
+    """
+    import json
+    import re
+
+    text = json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False)
+    click.echo(re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def emit_value(value: str) -> None:
