@@ -57,7 +57,9 @@ def decode(
     from flasksess_cli.render import codec as render
 
     rules = select_rules(flask_version=flask_version, quart_version=quart_version, legacy_epoch=legacy_epoch)
-    value = extract_cookie(read_input(cookie, "cookie"), name=cookie_name or defaults.DEFAULT_COOKIE_NAME)
+    value = extract_cookie(
+        read_input(cookie, "cookie"), name=cookie_name or defaults.DEFAULT_COOKIE_NAME, last=rules.last_cookie_wins
+    )
     render.decoded(decode_cookie(value, rules=rules, max_json=max_json), as_json=as_json)
 
 
@@ -100,7 +102,9 @@ def verify(
     from flasksess_cli.render import codec as render
 
     settings = resolve_settings(given, need_key=True)
-    value = extract_cookie(read_input(cookie, "cookie"), name=settings.cookie_name)
+    value = extract_cookie(
+        read_input(cookie, "cookie"), name=settings.cookie_name, last=settings.rules.last_cookie_wins
+    )
     limit = None if no_max_age else (max_age if max_age is not None else settings.lifetime)
     result = verify_cookie(
         value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme, max_age=limit,

@@ -31,8 +31,9 @@ from flasksess_cli.errors import UsageError
 Framework = Literal["flask", "quart", "flask-session"]
 #: itsdangerous generations: "2.1" stands for 2.1.1 and later.
 Itsdangerous = Literal["0.24", "1.1", "2.0", "2.1"]
-#: Werkzeug generations that change a session: before 2.0 (naive dates), 2.0 to 3.0, 3.1 and later.
-Werkzeug = Literal["0.16", "2.0", "3.1"]
+#: Werkzeug generations that change a session: before 1.0 (the last of two cookies wins), before 2.0
+#: (naive dates), 2.0 to 3.0, 3.1 and later (``dict(False)`` is a TypeError).
+Werkzeug = Literal["0.16", "1.0", "2.0", "3.1"]
 #: Tag dialects: Flask 0.10 to 0.12 (no " di"), Flask >= 1.0 (and Quart >= 0.19), Quart 0.18's own.
 Tags = Literal["flask-0.10", "flask", "quart-0.18"]
 #: SECRET_KEY_FALLBACKS: none before Flask 3.1; in 3.1.0 the last fallback signs (fixed in 3.1.1).
@@ -77,6 +78,16 @@ class Rules(NamedTuple):
         return self.itsdangerous in ("2.0", "2.1")
 
     @property
+    def last_cookie_wins(self) -> bool:
+        """Of two cookies with the session's name, the app reads the last (Werkzeug < 1.0), not the first."""
+        return self.werkzeug == "0.16"
+
+    @property
+    def naive_dates(self) -> bool:
+        """A ``" d"`` tag loads as a naive UTC datetime (Werkzeug < 2.0)."""
+        return self.werkzeug in ("0.16", "1.0")
+
+    @property
     def sha512_fallback(self) -> bool:
         """itsdangerous 1.1 also accepts SHA-512, django-concat signatures (its default fallback signer)."""
         return self.itsdangerous == "1.1"
@@ -91,7 +102,7 @@ class Rules(NamedTuple):
         if self.framework == "flask-session":
             return f"{self.name} (a signed server-side session id: SECRET_KEY only, salt 'flask-session')"
         its = {"0.24": "0.24", "1.1": "1.1", "2.0": "2.0-2.1.0", "2.1": "2.1.1+"}[self.itsdangerous]
-        wz = {"0.16": "< 2.0", "2.0": "2.0-3.0", "3.1": "3.1+"}[self.werkzeug]
+        wz = {"0.16": "< 1.0", "1.0": "1.0", "2.0": "2.0-3.0", "3.1": "3.1+"}[self.werkzeug]
         return f"{self.name} (itsdangerous {its}, Werkzeug {wz}, Python {self.python[0]}.{self.python[1]})"
 
     def document(self) -> dict[str, object]:
@@ -125,6 +136,7 @@ _FLASK: list[tuple[Version, dict[str, object]]] = [
                "saves_every_request": True}),
     ((0, 11), {"saves_every_request": False}),
     ((1, 0), {"itsdangerous": "1.1", "tags": "flask"}),
+    ((1, 1), {"werkzeug": "1.0"}),
     ((2, 0), {"itsdangerous": "2.0", "werkzeug": "2.0"}),
     ((2, 1), {"itsdangerous": "2.1"}),
     ((3, 1), {"werkzeug": "3.1", "fallbacks": "3.1.0"}),
@@ -195,7 +207,9 @@ def itsdangerous_generation(version: str) -> Itsdangerous:
 
 def werkzeug_generation(version: str) -> Werkzeug:
     parsed = parse_version(version)
-    return "3.1" if parsed >= (3, 1) else ("2.0" if parsed >= (2,) else "0.16")
+    if parsed >= (3, 1):
+        return "3.1"
+    return "2.0" if parsed >= (2,) else ("1.0" if parsed >= (1,) else "0.16")
 
 
 def installed_rules(framework: Framework) -> Rules:

@@ -152,7 +152,7 @@ def parse_date(value: Any, werkzeug: Werkzeug = "3.1") -> datetime | None:
     """
     import email.utils
 
-    if werkzeug == "0.16":
+    if werkzeug in ("0.16", "1.0"):
         if not value:
             return None
         parsed = email.utils.parsedate_tz(value.strip())

@@ -23,11 +23,7 @@ while IFS='|' read -r name _; do
         fsess-*) run "$name" flask-session "$out_fsess" ;;
         *-py3*) run "$name" nesting "$out_nesting" ;;
         *)
-            # outcomes for the releases the issue names, plus 2.0.3 (itsdangerous 2.0) and 3.1.0 (fallback bug)
-            case "$name" in
-                flask-0.12.5|flask-1.0.4-its024|flask-1.1.4|flask-2.3.3|flask-3.1.3) ;;
-                *) run "$name" outcomes "$out_outcomes" ;;
-            esac
+            run "$name" outcomes "$out_outcomes"
             run "$name" positive "$out_positive"
             run "$name" nesting "$out_nesting"
             run "$name" prefixed-env "$out_env"

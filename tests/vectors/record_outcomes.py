@@ -120,6 +120,8 @@ class Rec:
         self.seen_type = None
         self.view_ran = False
         self.save_exception = None
+        self.loads_called = False
+        self.loads_raised = None
 
 
 def _wrap_open_session(iface, rec, is_async):
@@ -153,6 +155,7 @@ def _wrap_open_session(iface, rec, is_async):
                 raise
 
     iface.open_session = open_session
+    _wrap_serializer_loads(iface, rec)
     save = iface.save_session
 
     if is_async:
@@ -174,6 +177,32 @@ def _wrap_open_session(iface, rec, is_async):
                 raise
 
     iface.save_session = save_session
+
+
+def _wrap_serializer_loads(iface, rec):
+    """Record what the signing serializer's loads raised inside open_session (a BadSignature is caught there)."""
+    get_serializer = getattr(iface, "get_signing_serializer", None)
+    if get_serializer is None:  # Flask-Session's interfaces sign an id, not a payload
+        return
+
+    def get_signing_serializer(app):
+        serializer = get_serializer(app)
+        if serializer is None:
+            return serializer
+        loads = serializer.loads
+
+        def recorded_loads(*args, **kwargs):
+            rec.loads_called = True
+            try:
+                return loads(*args, **kwargs)
+            except BaseException as exc:
+                rec.loads_raised = describe(exc)
+                raise
+
+        serializer.loads = recorded_loads
+        return serializer
+
+    iface.get_signing_serializer = get_signing_serializer
 
 
 def custom_tag_serializer():
@@ -323,6 +352,8 @@ def outcome(case, cls, variant, make_cookie, *, header=None, write=None, note=No
         "exception": rec.exception,
         "exception_cause": rec.cause,
         "save_exception": rec.save_exception,
+        "loads_called": rec.loads_called,
+        "loads_raised": rec.loads_raised,
         "set_cookie": [h if len(h) <= 400 else h[:400] + "..." for h in set_cookie],
     }
     record.update(session_fields(rec.seen if rec.view_ran else None))
@@ -545,6 +576,20 @@ def flask_cases():
     add("time/year-10000", 9, "default", lambda now: cookie(OBJ, 253402300800))
     add("time/2**63", 9, "default", lambda now: cookie(OBJ, 2**63))
     add("time/2**64-1", 9, "default", lambda now: cookie(OBJ, 2**64 - 1))
+    add("time/year-10000-bad-signature", 9, "default", lambda now: cookie(OBJ, 253402300800, key="wrong"))
+    add("time/2**63-bad-signature", 9, "default", lambda now: cookie(OBJ, 2**63, key="wrong"))
+    add(
+        "key/sha512-django-concat-expired",
+        9,
+        "default",
+        lambda now: cookie(OBJ, stamp(now) - MAX_AGE - 1, digest="sha512", kd="django-concat"),
+    )
+    add(
+        "key/sha512-django-concat-future",
+        9,
+        "default",
+        lambda now: cookie(OBJ, stamp(now) + 3600, digest="sha512", kd="django-concat"),
+    )
     add(
         "time/legacy-epoch-fresh",
         9,
@@ -573,6 +618,10 @@ def flask_cases():
         ("list-of-pairs", '[["a",1],["b",2]]'),
         ("list-of-2char-strings", '["ab","cd"]'),
         ("list-of-one-pair-tagged", '[{" t":["a",1]}]'),
+        ("list-of-bytes", '[{" b":"YWI="}]'),
+        ("pairs-null-key", "[[null,1]]"),
+        ("pairs-permanent-int-key", '[[1,2],["_permanent",true]]'),
+        ("pairs-unhashable-key", "[[[1],2]]"),
         ("empty-object", "{}"),
     ]:
         add(f"toplevel/{name}", 5, "default", fresh(text))
@@ -599,6 +648,11 @@ def flask_cases():
         ("di-string", '{" di":"v"}'),
         ("di-empty", '{" di":{}}'),
         ("di-2char-key", '{" di":{"ab":1}}'),
+        ("di-list", '{" di":[["ab",1]]}'),
+        ("d-http-offset", '{"d":{" d":"Sun, 31 Dec 2023 18:00:00 +0530"}}'),
+        ("d-rfc850", '{"d":{" d":"Sunday, 31-Dec-23 18:00:00 GMT"}}'),
+        ("d-empty", '{"d":{" d":""}}'),
+        ("d-iso-nested", '{"d":{" d":"2023-12-31T18:00:00.123456+05:30"}}'),
         ("t-with-second-key", '{" t":[1],"x":1}'),
         ("unknown-tag", '{" x":1}'),
         ("custom-tag-key-in-default-app", '{" st":[1,2]}'),
@@ -695,8 +749,8 @@ def run_outcomes():
     out = []
     for case, cls, variant, make, kw in flask_cases():
         out.append(outcome(case, cls, variant, make, **kw))
-    for record in nesting_records():
-        out.append(record)
+    out.extend(nesting_records())
+    out.extend(mixed_nesting_records())
     return out
 
 
@@ -736,6 +790,11 @@ def probe(kind, levels, permanent=False, pad=0):
     text, _ = nested(kind, levels)
     if permanent:
         text = '{"_permanent":true,' + text[1:]
+    return probe_payload(text, pad)
+
+
+def probe_payload(text, pad=0):
+    """(status, view_ran, cookie) for a payload, as probe() sends it (a new thread, no recording wrappers)."""
     value = cookie(text, stamp(int(time.time())))
     if FRAMEWORK == "quart":
         import quart as fw
@@ -867,6 +926,39 @@ def nesting_records():
                     },
                 }
             )
+    return out
+
+
+#: Lists with tuples inside, around where the limits of lists and of tuples, taken in proportion, meet.
+MIXED = ((240, 120), (250, 125), (480, 240), (490, 245))
+
+
+def mixed_nesting_records():
+    out = []
+    for lists, tuples in MIXED:
+        text = '{"a":' + "[" * lists + '{" t":[' * tuples + "]}" * tuples + "]" * lists + "}"
+        status, ran, value = probe_payload(text)
+        out.append(
+            {
+                "kind": "outcome",
+                "writer": writer(),
+                "case": f"nesting-mixed/{lists}-lists-{tuples}-tuples",
+                "class": 2,
+                "app": "default",
+                "secret_key": KEY,
+                "fallbacks": [],
+                "salt": FLASK_SALT,
+                "digest": "sha1",
+                "key_derivation": "hmac",
+                "legacy_epoch": legacy(),
+                "max_age": MAX_AGE,
+                "now": int(time.time()),
+                "cookie": value,
+                "status": status,
+                "view_ran": ran,
+                "note": "sent as the nesting probes send (a new thread, no recording wrappers)",
+            }
+        )
     return out
 
 

@@ -78,8 +78,8 @@ def cookie(data, ts, key=KEY, salt=FLASK_SALT, digest="sha1", kd="hmac", compres
 def typed(value):
     """flasksess's typed JSON form (as generate.py writes it), plus a repr for unknown types."""
     if isinstance(value, dict):
-        if "__type__" in value:
-            return {"__type__": "dict", "items": [[k, typed(v)] for k, v in value.items()]}
+        if "__type__" in value or not all(isinstance(k, str) for k in value):
+            return {"__type__": "dict", "items": [[typed(k), typed(v)] for k, v in value.items()]}
         return {k: typed(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return {"__type__": "tuple", "items": [typed(v) for v in value]}
