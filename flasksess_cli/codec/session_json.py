@@ -41,11 +41,17 @@ MAX_DEPTH = 2000
 # --- nesting ---------------------------------------------------------------------------------------
 
 
-_BRACKETS_OR_STRINGS = r'"(?:[^"\\]|\\.)*"?|[\[\]{}]'
+_BRACKETS_OR_STRINGS = r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]'
 
 
 def json_depth(text: str) -> int:
-    """How deeply containers nest in JSON text (without parsing it, so without recursion)."""
+    """How deeply containers nest in JSON text, at most (without parsing it, so without recursion).
+
+    Cheap when there are few brackets (their count bounds the depth); otherwise exact.
+    """
+    opened = text.count("[") + text.count("{")
+    if opened <= MAX_DEPTH:
+        return opened
     depth = deepest = 0
     for match in re.finditer(_BRACKETS_OR_STRINGS, text, re.DOTALL):
         char = match.group()[0]
@@ -89,7 +95,7 @@ def recursion_room(depth: int) -> Iterator[None]:
     """Enough recursion limit for a walk over ``depth`` levels (a few frames per level), then the old limit back."""
     before = sys.getrecursionlimit()
     wanted = 8 * min(depth, MAX_DEPTH + 1) + 2000
-    if wanted <= before:
+    if depth <= 50 or wanted <= before:
         yield
         return
     sys.setrecursionlimit(wanted)
