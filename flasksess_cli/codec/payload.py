@@ -52,7 +52,8 @@ def load_payload(text: str, rules: Rules) -> LoadedPayload:
         return LoadedPayload(None, "http-500", f"the payload is not JSON ({_json_error(exc)})", depth=depth)
     load_cost, save_cost, levels = _nesting_costs(data, rules)
     if load_cost > 1:
-        return LoadedPayload(None, "http-500", _too_deep(rules, levels, "loads"), depth=depth)
+        borderline = (_NEAR,) if load_cost < 1 + NEAR_LIMIT else ()
+        return LoadedPayload(None, "http-500", _too_deep(rules, levels, "loads"), notes=borderline, depth=depth)
     notes: list[str] = []
     try:
         with session_json.recursion_room(depth):
@@ -70,6 +71,9 @@ def load_payload(text: str, rules: Rules) -> LoadedPayload:
         notes.append(_built_from(data, untagged.value, rules))
     saved = bool(session) and (rules.saves_every_request or bool(session.get("_permanent")))
     write_error = _write_error(session, rules, save_cost)
+    near = _near_limit(load_cost, save_cost)
+    if near:
+        notes.append(near)
     if write_error and saved:
         why = "Flask 0.10 writes every session back" if rules.saves_every_request else "the session is permanent"
         return LoadedPayload(
@@ -77,9 +81,6 @@ def load_payload(text: str, rules: Rules) -> LoadedPayload:
         )
     if write_error:
         notes.append(f"a view that modifies this session gets HTTP 500: {write_error}")
-    near = _near_limit(load_cost, save_cost if saved else None, rules)
-    if near:
-        notes.append(near)
     return LoadedPayload(session, "session", notes=tuple(notes), depth=depth)
 
 
@@ -198,11 +199,14 @@ def _write_error(session: dict[Any, Any], rules: Rules, save_cost: float) -> str
     return None
 
 
-def _near_limit(load_cost: float, save_cost: float | None, rules: Rules) -> str | None:
-    cost = max(load_cost, save_cost or 0.0)
-    if cost < 0.99:
-        return None
-    return (
-        f"the session is within 1% of {rules.name}'s nesting limit, measured with its test client "
-        "and development server; a server with a deeper stack (gunicorn, middleware) fails a few levels sooner"
-    )
+#: Within this share of a nesting limit, the verdict depends on the server's stack depth.
+NEAR_LIMIT = 0.01
+_NEAR = (
+    "the session is within 1% of the nesting limit, which depends on how deep the server's stack is when "
+    "the session loads: measured with the release's test client; Werkzeug's server loads a level less, "
+    "deeper stacks (gunicorn, middleware) a few less, a shallower one a level or two more"
+)
+
+
+def _near_limit(load_cost: float, save_cost: float) -> str | None:
+    return _NEAR if abs(load_cost - 1) < NEAR_LIMIT or abs(save_cost - 1) < NEAR_LIMIT else None
