@@ -140,7 +140,7 @@ def resolve(given: Given) -> SessionSettings:
         key, notes = env.key, notes + ([env.note] if env.note else [])
         if env.older:
             fallbacks, in_key = env.older, True
-    elif given.secret_key and not given.key_from_env:
+    elif given.secret_key is not None and not given.key_from_env:  # -k '' is a key given, and refused
         reading = read_key(given.secret_key)
         key, reading_note = reading.key, reading.note("--secret-key")
     if given.fallbacks:
