@@ -50,7 +50,7 @@ def load_payload(text: str, rules: Rules) -> LoadedPayload:
             data = json.loads(text)
     except ValueError as exc:
         return LoadedPayload(None, "http-500", f"the payload is not JSON ({_json_error(exc)})", depth=depth)
-    load_cost, save_cost, levels = _nesting_costs(data, rules)
+    load_cost, save_cost, levels = _nesting_costs(data, rules) if depth > SHALLOW else (0.0, 0.0, depth)
     if load_cost > 1:
         borderline = (_NEAR,) if load_cost < 1 + NEAR_LIMIT else ()
         return LoadedPayload(None, "http-500", _too_deep(rules, levels, "loads"), notes=borderline, depth=depth)
@@ -142,6 +142,10 @@ def _unknown_tag_note(key: str, rules: Rules) -> str:
 # --- nesting ---------------------------------------------------------------------------------------
 
 
+#: No path this shallow costs a measurable share of any release's recursion budget (the least limit is 242).
+SHALLOW = 200
+
+
 def _nesting_costs(data: Any, rules: Rules) -> tuple[float, float, int]:
     """The deepest path's share of the release's recursion budget, to load and to write back, and its levels.
 
@@ -192,6 +196,8 @@ def _write_error(session: dict[Any, Any], rules: Rules, save_cost: float) -> str
     if save_cost > 1:
         lists, _, tuples = nesting_limits(rules).save
         return f"writing it back recurses past the limit (about {lists} levels of lists or {tuples} of tuples)"
+    if all(isinstance(key, str) for key in session):  # below the top, keys come from JSON: always str
+        return None
     try:
         session_json.dumps_flask(session, sort_keys=rules.sort_keys, tags=rules.tags)
     except BadInput as exc:  # the release's json.dumps raises there too, and answers 500

@@ -21,10 +21,10 @@ import math
 import re
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flasksess_cli.codec.tagged import UntagError, http_date, tag, untag
 from flasksess_cli.errors import BadInput
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from flasksess_cli.codec.rules import Tags
 
 __all__ = ["dumps_flask", "from_typed", "http_date", "python_text", "session_from_text", "to_typed"]
+
+T = TypeVar("T")
 
 #: Deepest nesting flasksess reads: twice the most any release loads (978 levels, Flask 3.1 on Python 3.12).
 MAX_DEPTH = 2000
@@ -106,6 +108,17 @@ def recursion_room(depth: int) -> Iterator[None]:
             sys.setrecursionlimit(before)
 
 
+def walked(walk: Callable[[Any], T], value: Any) -> T:
+    """``walk(value)``; when the stack runs out, again with room for the value's depth (up to :data:`MAX_DEPTH`)."""
+    try:
+        return walk(value)
+    except RecursionError:
+        depth = value_depth(value)
+        check_depth(depth)
+        with recursion_room(depth):
+            return walk(value)
+
+
 def loads(text: str) -> Any:
     """``json.loads`` with room for any depth up to :data:`MAX_DEPTH` (checked first)."""
     depth = json_depth(text)
@@ -125,11 +138,13 @@ def dumps_flask(
     ``sort_keys=False`` gives Quart's bytes (insertion order). Values the tagger
     leaves alone and JSON cannot hold (a set, say) fail as they fail in Flask.
     """
-    depth = value_depth(session)
-    check_depth(depth)
     try:
-        with recursion_room(depth):
-            return json.dumps(tag(session, tags), separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii)
+        return walked(
+            lambda value: json.dumps(
+                tag(value, tags), separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii
+            ),
+            session,
+        )
     except (TypeError, ValueError) as exc:
         raise BadInput(f"Flask cannot store this session: {exc}") from None
 
@@ -139,8 +154,7 @@ def dumps_flask(
 
 def to_typed(value: Any) -> Any:
     """A loaded session value in the documented typed JSON form."""
-    with recursion_room(value_depth(value)):
-        return _to_typed(value)
+    return walked(_to_typed, value)
 
 
 def _to_typed(value: Any) -> Any:
@@ -173,8 +187,7 @@ def iso_utc(value: datetime) -> str:
 
 def from_typed(value: Any, where: str = "session") -> Any:
     """The Python value a typed JSON document stands for (``sign``'s default input)."""
-    with recursion_room(value_depth(value)):
-        return _from_typed(value, where)
+    return walked(lambda v: _from_typed(v, where), value)
 
 
 def _from_typed(value: Any, where: str) -> Any:
@@ -334,5 +347,4 @@ def python_text(session: dict[Any, Any], width: int = 88) -> str:
     """
     import pprint
 
-    with recursion_room(value_depth(session)):
-        return pprint.pformat(_displayable(session), width=width, sort_dicts=False)
+    return walked(lambda value: pprint.pformat(_displayable(value), width=width, sort_dicts=False), session)
