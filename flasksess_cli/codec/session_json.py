@@ -145,7 +145,7 @@ def dumps_flask(
             ),
             session,
         )
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # Flask's own json.dumps and http_date raise these
         raise BadInput(f"Flask cannot store this session: {exc}") from None
 
 
