@@ -269,6 +269,16 @@ def test_app_option_reads_keys_and_session_interface(invoke: Invoke, app_module:
     assert plain.exit_code == 1
 
 
+def test_app_option_applies_the_installed_releases_rules(invoke: Invoke, app_module: str) -> None:
+    from importlib.metadata import version
+
+    cookie = invoke(["sign", "--app", app_module, '{"user": "a"}']).stdout.strip()
+    rules = json.loads(invoke(["verify", "--app", app_module, "--json", f"appsess={cookie}"]).stdout)["rules"]
+    assert rules["framework"] == "flask" and rules["version"] == version("flask") and rules["source"] == "--app"
+    older = json.loads(invoke(["verify", "--app", app_module, "--flask", "2.3", "--json", f"appsess={cookie}"]).stdout)
+    assert older["rules"]["version"] == "2.3" and older["valid"]  # signed with the current key: no fallback needed
+
+
 def test_app_errors_are_one_line(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "brokenapp.py").write_text("raise RuntimeError('boom')\n")

@@ -327,3 +327,26 @@ def test_flask_unsign_literal_secret_is_flasks_env_reading(invoke: Invoke) -> No
     cookie = serializer("hello").dumps({"hello": "world"})
     assert invoke(["verify", cookie], env={"FLASK_SECRET_KEY": '"hello"'}).exit_code == 0
     assert invoke(["verify", "-k", '"hello"', cookie]).exit_code == 1  # on the command line: the text itself
+
+
+# --- Quart 0.18: ISO 8601 datetimes, microseconds, naive or aware ----------------------------------------
+
+QUART_018_DATETIMES = (
+    ".eJyrVspLzCxLVbKqVlJIUbJSMjIwMtY1NNI1NgwxMrYyNrAyMNUzNDI2MTVTqtVRSixPLCJGrbaBKZAP0lFakoxXvQEYaBsAOUD1tQCPVCDx"
+    ".aw9FXg.RFRXjYLegT3TZT-wOLKoc3Ajuvg"
+)  # written by Quart 0.18.4 (tests/vectors/cookies-releases.jsonl, release/datetimes)
+
+
+def test_quart_018_datetimes_keep_microseconds_and_naive_or_aware(invoke: Invoke) -> None:
+    shown = json.loads(invoke(["decode", "--json", "--quart", "0.18", QUART_018_DATETIMES]).stdout)["session"]
+    assert shown == {
+        "naive": {"__type__": "datetime", "value": "2023-12-31T23:30:05.123456"},
+        "aware": {"__type__": "datetime", "value": "2023-12-31T23:30:05.123456+05:30"},
+        "utc": {"__type__": "datetime", "value": "2023-12-31T23:30:05+00:00"},
+    }
+    in_order = json.dumps({key: shown[key] for key in ("naive", "aware", "utc")})  # Quart keeps insertion order
+    stamp = str(json.loads(invoke(["decode", "--json", QUART_018_DATETIMES]).stdout)["timestamp"])
+    again = invoke(["sign", "--quart", "0.18", "-k", "rec-key", "--timestamp", stamp, in_order])
+    assert again.stdout.strip() == QUART_018_DATETIMES
+    flask_reads = json.loads(invoke(["decode", "--json", QUART_018_DATETIMES]).stdout)["session"]
+    assert flask_reads == {"naive": None, "aware": None, "utc": None}  # Flask's HTTP-date parser reads none of them
