@@ -21,7 +21,7 @@ from typing import Any, Literal, NamedTuple
 
 from flasksess_cli.codec import session_json
 from flasksess_cli.codec.rules import Rules, nesting_limits
-from flasksess_cli.codec.tagged import UntagError, untag
+from flasksess_cli.codec.tagged import UntagError, json_kind, untag
 from flasksess_cli.errors import BadInput
 
 #: "session": the view sees it; "http-500": the request fails before the view runs;
@@ -101,13 +101,6 @@ def _session_class(value: Any, rules: Rules) -> dict[Any, Any]:
     return dict(value or ())  # CallbackDict.__init__ before Werkzeug 3.1: dict.__init__(self, initial or ())
 
 
-_JSON_KINDS = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-
-
-def _kind(value: Any) -> str:
-    return _JSON_KINDS.get(type(value), "a number")
-
-
 def _top_tag(data: Any) -> str | None:
     if isinstance(data, dict) and len(data) == 1:
         key = str(next(iter(data)))
@@ -118,14 +111,14 @@ def _top_tag(data: Any) -> str | None:
 
 def _built_from(data: Any, loaded: Any, rules: Rules) -> str:
     tag = _top_tag(data)
-    what = f"the {tag.strip()!r} tag ({type(loaded).__name__})" if tag else f"JSON {_kind(data)}"
+    what = f"the {tag!r} tag (a {type(loaded).__name__})" if tag else json_kind(data)
     how = "session_class(**data)" if rules.session_kwargs else "dict() of it"
     return f"the payload's top level is {what}, not an object: {rules.name} builds the session with {how}"
 
 
 def _not_a_session(data: Any, loaded: Any, rules: Rules, exc: Exception) -> str:
     tag = _top_tag(data)
-    what = f"the {tag.strip()!r} tag ({type(loaded).__name__})" if tag else f"JSON {_kind(data)}"
+    what = f"the {tag!r} tag (a {type(loaded).__name__})" if tag else json_kind(data)
     how = "session_class(**data)" if rules.session_kwargs else "dict(loaded)"
     return f"the payload's top level is {what}: {rules.name} builds the session with {how}, which fails ({type(exc).__name__})"
 

@@ -109,13 +109,16 @@ def untag(data: Any, tags: Tags = "flask", werkzeug: Werkzeug = "3.1") -> Untagg
     return Untagged(scan(data), tuple(sorted(unknown)))
 
 
+def json_kind(value: Any) -> str:
+    """``a JSON array``, ``a JSON string``, ``JSON null``: what a parsed JSON value was."""
+    if value is None:
+        return "JSON null"
+    kinds = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return f"a JSON {kinds.get(type(value), type(value).__name__)}"
+
+
 def _untag_failure(key: str, value: Any, exc: Exception) -> str:
-    kind = (
-        type(value).__name__
-        if not isinstance(value, (dict, list))
-        else ("object" if isinstance(value, dict) else "array")
-    )
-    return f"the {key.strip()!r} tag holds a JSON {kind} it cannot load ({type(exc).__name__})"
+    return f"the {key!r} tag holds {json_kind(value)} it cannot load ({type(exc).__name__})"
 
 
 def _to_python(key: str, value: Any, tags: Tags, werkzeug: Werkzeug) -> Any:
