@@ -78,7 +78,11 @@ max_size_option = click.option(
 )
 
 digest_option = click.option(
-    "--digest", type=click.Choice(tuple(defaults.DIGEST_SIZES)), help="The session's HMAC digest [default: sha1]."
+    "--digest",
+    type=click.Choice(tuple(defaults.DIGEST_SIZES)),
+    metavar="NAME",
+    help="The session's HMAC digest: sha1, sha256, sha512, md5, sha3_256, blake2b or another fixed-size "
+    "hashlib digest [default: sha1].",
 )
 
 key_file_option = click.option(
@@ -123,7 +127,8 @@ session_form_options = _stack(
 #: How the app signs: --app, --salt, --digest, --key-derivation, --legacy-epoch.
 scheme_options = _stack(
     app_option(
-        "Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app syntax)."
+        "Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app "
+        "syntax), and the rules of the releases installed."
     ),
     click.option("--salt", help=f"The session interface's salt [default: {defaults.FLASK_SALT}]."),
     digest_option,
