@@ -110,14 +110,21 @@ _BYTES_LITERAL = r"""(?s)[bB][rR]?(['"]).*\1|[rR][bB](['"]).*\2"""
 TEXT_PREFIX = "text:"
 
 
-class KeyReading(NamedTuple):
-    """How a key written on the command line or in a file was read."""
+class KeyReading:
+    """How a key written on the command line or in a file was read.
 
-    key: SecretKey
-    #: "text", "bytes literal", "hex", "base64", or "raw bytes" (argv bytes that are not UTF-8).
-    form: str
-    #: The same characters could have meant the text itself (write ``text:...`` for that).
-    ambiguous: bool = False
+    (Plain classes here, not NamedTuples: this module loads at every start-up, and a
+    NamedTuple costs a few hundred microseconds to define.)
+    """
+
+    __slots__ = ("ambiguous", "form", "key")
+
+    def __init__(self, key: SecretKey, form: str, ambiguous: bool = False) -> None:
+        self.key = key
+        #: "text", "bytes literal", "hex", "base64", or "raw bytes" (argv bytes that are not UTF-8).
+        self.form = form
+        #: The same characters could have meant the text itself (write ``text:...`` for that).
+        self.ambiguous = ambiguous
 
     def note(self, where: str) -> str | None:
         """What to tell the user on stderr about this reading, if anything."""
@@ -139,7 +146,8 @@ def parse_key(spec: str) -> SecretKey:
 def read_key(spec: str) -> KeyReading:
     """Read a key as written on the command line or in a file: ``text:...``, b'...', ``hex:...``, ``base64:...`` or text."""
     if spec.startswith(TEXT_PREFIX):
-        return KeyReading(*_text_key(spec[len(TEXT_PREFIX) :]))
+        key, form = _text_key(spec[len(TEXT_PREFIX) :])
+        return KeyReading(key, form)
     if re.fullmatch(_BYTES_LITERAL, spec):
         return KeyReading(SecretKey(_literal_bytes(spec)), "bytes literal", ambiguous=True)
     prefix, sep, rest = spec.partition(":")
@@ -153,7 +161,8 @@ def read_key(spec: str) -> KeyReading:
             ) from None
     if sep and prefix == "base64":
         return KeyReading(SecretKey(decode_base64_key(rest)), "base64", ambiguous=True)
-    return KeyReading(*_text_key(spec))
+    key, form = _text_key(spec)
+    return KeyReading(key, form)
 
 
 def _text_key(text: str) -> tuple[SecretKey, str]:
@@ -176,14 +185,17 @@ def _text_key(text: str) -> tuple[SecretKey, str]:
 # --- FLASK_SECRET_KEY, as Flask reads it ------------------------------------------------------------
 
 
-class EnvKey(NamedTuple):
+class EnvKey:
     """FLASK_SECRET_KEY as ``app.config.from_prefixed_env()`` leaves it, made into keys."""
 
-    key: SecretKey
-    #: Older keys of a list-valued SECRET_KEY (itsdangerous >= 2.0 rotates through a list), oldest first.
-    older: tuple[SecretKey, ...] = ()
-    #: What to tell the user on stderr, if anything.
-    note: str | None = None
+    __slots__ = ("key", "note", "older")
+
+    def __init__(self, key: SecretKey, older: tuple[SecretKey, ...] = (), note: str | None = None) -> None:
+        self.key = key
+        #: Older keys of a list-valued SECRET_KEY (itsdangerous >= 2.0 rotates through a list), oldest first.
+        self.older = older
+        #: What to tell the user on stderr, if anything.
+        self.note = note
 
 
 def from_prefixed_env(raw: str) -> Any:

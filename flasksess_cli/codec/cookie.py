@@ -26,12 +26,12 @@ import re
 import time
 import zlib
 from datetime import datetime, timezone
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from itsdangerous.encoding import base64_decode, base64_encode, int_to_bytes
 from itsdangerous.signer import Signer
 
-from flasksess_cli.codec.payload import LoadedPayload, PayloadOutcome, load_payload
+from flasksess_cli.codec.payload import LoadedPayload, load_payload
 from flasksess_cli.codec.rules import CURRENT, Rules
 from flasksess_cli.defaults import DEFAULT_MAX_JSON_BYTES, DIGEST_SIZES, FLASK_SALT, FLASK_SESSION_SALT
 from flasksess_cli.errors import BadInput
@@ -78,9 +78,12 @@ FLASK_SCHEME = Scheme()
 CookieKind = Literal["session", "session-id"]
 #: What verify concludes, in itsdangerous' order of checks.
 Reason = Literal["valid", "bad-signature", "expired", "future-timestamp", "malformed-timestamp", "malformed-payload"]
-#: What the app does with the request: the view sees the session; an empty session; HTTP 500 before the
-#: view runs; the view runs with the session, then writing it back fails with HTTP 500.
-Outcome = Literal["session", "empty-session", "http-500", "http-500-after-view"]
+if TYPE_CHECKING:
+    from flasksess_cli.codec.payload import PayloadOutcome
+
+    #: What the app does with the request: the view sees the session; an empty session; HTTP 500 before
+    #: the view runs; the view runs with the session, then writing it back fails with HTTP 500.
+    Outcome = Literal["session", "empty-session", "http-500", "http-500-after-view"]
 
 #: Flask-Session (0.4 to 0.8) signs a server-side session id with ``Signer(app.secret_key, salt="flask-session")``.
 FLASK_SESSION_RULES = Rules(framework="flask-session", version="0.4-0.8", source="cookie shape", fallbacks="none")

@@ -17,27 +17,42 @@ recursion limits (:func:`flasksess_cli.codec.rules.nesting_limits`).
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from flasksess_cli.codec import session_json
 from flasksess_cli.codec.rules import Rules, nesting_limits
 from flasksess_cli.codec.tagged import UntagError, json_kind, untag
 from flasksess_cli.errors import BadInput
 
-#: "session": the view sees it; "http-500": the request fails before the view runs;
-#: "http-500-after-view": the view runs with it, then writing the session back fails.
-PayloadOutcome = Literal["session", "http-500", "http-500-after-view"]
+if TYPE_CHECKING:
+    from typing import Literal
+
+    #: "session": the view sees it; "http-500": the request fails before the view runs;
+    #: "http-500-after-view": the view runs with it, then writing the session back fails.
+    PayloadOutcome = Literal["session", "http-500", "http-500-after-view"]
 
 
-class LoadedPayload(NamedTuple):
-    #: What the app's ``session`` holds (None when the release cannot load the payload).
-    session: dict[Any, Any] | None
-    outcome: PayloadOutcome
-    #: Why the release fails, for the two HTTP 500 outcomes.
-    error: str | None = None
-    notes: tuple[str, ...] = ()
-    #: How deeply JSON containers nest in the payload.
-    depth: int = 0
+class LoadedPayload:
+    """What the release made of a payload (a plain class: this module is on decode --json's start-up path)."""
+
+    __slots__ = ("depth", "error", "notes", "outcome", "session")
+
+    def __init__(
+        self,
+        session: dict[Any, Any] | None,
+        outcome: PayloadOutcome,
+        error: str | None = None,
+        notes: tuple[str, ...] = (),
+        depth: int = 0,
+    ) -> None:
+        #: What the app's ``session`` holds (None when the release cannot load the payload).
+        self.session = session
+        self.outcome: PayloadOutcome = outcome
+        #: Why the release fails, for the two HTTP 500 outcomes.
+        self.error = error
+        self.notes = notes
+        #: How deeply JSON containers nest in the payload, at most.
+        self.depth = depth
 
 
 def load_payload(text: str, rules: Rules) -> LoadedPayload:
@@ -57,18 +72,18 @@ def load_payload(text: str, rules: Rules) -> LoadedPayload:
     notes: list[str] = []
     try:
         with session_json.recursion_room(depth):
-            untagged = untag(data, rules.tags, rules.werkzeug)
+            loaded, unknown_tags = untag(data, rules.tags, rules.werkzeug)
     except UntagError as exc:
         return LoadedPayload(None, "http-500", f"{rules.name} cannot load the payload: {exc}", depth=depth)
-    notes += [_unknown_tag_note(key, rules) for key in untagged.unknown_tags]
+    notes += [_unknown_tag_note(key, rules) for key in unknown_tags]
     try:
-        session = _session_class(untagged.value, rules)
+        session = _session_class(loaded, rules)
     except (TypeError, ValueError) as exc:
         return LoadedPayload(
-            None, "http-500", _not_a_session(data, untagged.value, rules, exc), notes=tuple(notes), depth=depth
+            None, "http-500", _not_a_session(data, loaded, rules, exc), notes=tuple(notes), depth=depth
         )
-    if not isinstance(untagged.value, dict):
-        notes.append(_built_from(data, untagged.value, rules))
+    if not isinstance(loaded, dict):
+        notes.append(_built_from(data, loaded, rules))
     saved = bool(session) and (rules.saves_every_request or bool(session.get("_permanent")))
     write_error = _write_error(session, rules, save_cost)
     near = _near_limit(load_cost, save_cost)

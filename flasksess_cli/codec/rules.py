@@ -23,21 +23,24 @@ format other than a Flask session (issue 14) plugs in as another ``Rules``.
 from __future__ import annotations
 
 import sys
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from flasksess_cli.errors import UsageError
 
-#: "flask-session": a Flask-Session server-side session id, recognised by its shape.
-Framework = Literal["flask", "quart", "flask-session"]
-#: itsdangerous generations: "2.1" stands for 2.1.1 and later.
-Itsdangerous = Literal["0.24", "1.1", "2.0", "2.1"]
-#: Werkzeug generations that change a session: before 1.0 (the last of two cookies wins), before 2.0
-#: (naive dates), 2.0 to 3.0, 3.1 and later (``dict(False)`` is a TypeError).
-Werkzeug = Literal["0.16", "1.0", "2.0", "3.1"]
-#: Tag dialects: Flask 0.10 to 0.12 (no " di"), Flask >= 1.0 (and Quart >= 0.19), Quart 0.18's own.
-Tags = Literal["flask-0.10", "flask", "quart-0.18"]
-#: SECRET_KEY_FALLBACKS: none before Flask 3.1; in 3.1.0 the last fallback signs (fixed in 3.1.1).
-Fallbacks = Literal["none", "3.1.0", "3.1.1"]
+if TYPE_CHECKING:  # annotations only: building Literal types costs start-up time
+    from typing import Literal
+
+    #: "flask-session": a Flask-Session server-side session id, recognised by its shape.
+    Framework = Literal["flask", "quart", "flask-session"]
+    #: itsdangerous generations: "2.1" stands for 2.1.1 and later.
+    Itsdangerous = Literal["0.24", "1.1", "2.0", "2.1"]
+    #: Werkzeug generations that change a session: before 1.0 (the last of two cookies wins), before 2.0
+    #: (naive dates), 2.0 to 3.0, 3.1 and later (``dict(False)`` is a TypeError).
+    Werkzeug = Literal["0.16", "1.0", "2.0", "3.1"]
+    #: Tag dialects: Flask 0.10 to 0.12 (no " di"), Flask >= 1.0 (and Quart >= 0.19), Quart 0.18's own.
+    Tags = Literal["flask-0.10", "flask", "quart-0.18"]
+    #: SECRET_KEY_FALLBACKS: none before Flask 3.1; in 3.1.0 the last fallback signs (fixed in 3.1.1).
+    Fallbacks = Literal["none", "3.1.0", "3.1.1"]
 
 
 class Rules(NamedTuple):
@@ -241,20 +244,27 @@ def select(
 # --- how deep a session can be ------------------------------------------------------------------
 
 
-class NestingLimits(NamedTuple):
+class NestingLimits:
     """Levels of one container kind below a session key that a release handles before a RecursionError.
 
     Measured with the release's test client and the default recursion limit (1000)
     (``tests/vectors/nesting-limits.jsonl``); Werkzeug's development server gives
-    the same or one level less, servers with deeper stacks a few less.
+    the same or one level less, servers with deeper stacks a few less. (A plain
+    class: a NamedTuple costs start-up time, and nothing here needs to be a tuple.)
     """
 
-    #: (lists, dicts, tuples) that load, for a session that is not written back.
-    load: tuple[int, int, int]
-    #: (lists, dicts, tuples) that can be written back (a permanent or modified session).
-    save: tuple[int, int, int]
-    #: The release and Python line these were measured on.
-    measured: str
+    __slots__ = ("load", "measured", "save")
+
+    def __init__(self, load: tuple[int, int, int], save: tuple[int, int, int], measured: str) -> None:
+        #: (lists, dicts, tuples) that load, for a session that is not written back.
+        self.load = load
+        #: (lists, dicts, tuples) that can be written back (a permanent or modified session).
+        self.save = save
+        #: The release and Python line these were measured on.
+        self.measured = measured
+
+    def __repr__(self) -> str:
+        return f"NestingLimits(load={self.load}, save={self.save}, measured={self.measured!r})"
 
 
 # The first release with these limits; Python <= 3.11 and, where measured, Python >= 3.12 (PEP 709
@@ -286,5 +296,5 @@ def nesting_limits(rules: Rules) -> NestingLimits:
     if rules.python >= (3, 12):
         if newer is not None:
             return newer
-        return older._replace(measured=older.measured + " (not measured on Python 3.12 and later)")
+        return NestingLimits(older.load, older.save, older.measured + " (not measured on Python 3.12 and later)")
     return older

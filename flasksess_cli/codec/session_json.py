@@ -265,7 +265,7 @@ _TYPED_READERS: dict[str, Any] = {
 # --- reading a session a user typed --------------------------------------------------------------
 
 #: ``{user_id: 42}``: JSON whose double quotes a shell took away (cmd and PowerShell do, with '...' quoting).
-_QUOTES_EATEN = re.compile(r"[{,]\s*[A-Za-z_][\w-]*\s*:")
+_QUOTES_EATEN = r"[{,]\s*[A-Za-z_][\w-]*\s*:"
 
 
 def session_from_text(text: str, form: str = "typed", *, tags: Tags = "flask") -> dict[Any, Any]:
@@ -287,7 +287,7 @@ def session_from_text(text: str, form: str = "typed", *, tags: Tags = "flask") -
         if form == "tagged":
             try:
                 with recursion_room(json_depth(text)):
-                    value = untag(data, tags).value
+                    value = untag(data, tags)[0]
             except UntagError as exc:
                 raise BadInput(f"Flask cannot load this tagged JSON: {exc}") from None
         else:
@@ -301,7 +301,7 @@ def _not_json_hint(text: str) -> str:
     stripped = text.strip()
     if stripped.startswith("{'"):
         return " (for a Python literal use --python)"
-    if stripped.startswith("{") and _QUOTES_EATEN.search(stripped):
+    if stripped.startswith("{") and re.search(_QUOTES_EATEN, stripped):
         return (
             ": its keys have no double quotes, which is what Windows cmd and PowerShell leave of "
             "'{\"key\": ...}' (put the JSON in a file and pass @FILE, or pipe it in: ... | flasksess sign -)"

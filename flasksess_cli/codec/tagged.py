@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.rules import Tags, Werkzeug
@@ -76,16 +76,12 @@ def http_date(value: datetime) -> str:
 # --- JSON value -> Python (what the release loads) ----------------------------------------------------
 
 
-class Untagged(NamedTuple):
-    value: Any
-    #: Keys of single-key objects that look like tags this release does not know (" st", or " di" before 1.0).
-    unknown_tags: tuple[str, ...] = ()
-
-
-def untag(data: Any, tags: Tags = "flask", werkzeug: Werkzeug = "3.1") -> Untagged:
+def untag(data: Any, tags: Tags = "flask", werkzeug: Werkzeug = "3.1") -> tuple[Any, tuple[str, ...]]:
     """Load a parsed payload as the release does: depth first, values before their object.
 
-    Raises :class:`UntagError` where the release raises ``BadPayload``.
+    Returns the value, and the keys of single-key objects that look like tags the
+    release does not know (" st", or " di" before Flask 1.0). Raises
+    :class:`UntagError` where the release raises ``BadPayload``.
     """
     unknown: set[str] = set()
     known = tag_keys(tags)
@@ -106,7 +102,8 @@ def untag(data: Any, tags: Tags = "flask", werkzeug: Werkzeug = "3.1") -> Untagg
             value = [scan(item) for item in value]
         return value
 
-    return Untagged(scan(data), tuple(sorted(unknown)))
+    value = scan(data)
+    return value, tuple(sorted(unknown))
 
 
 def json_kind(value: Any) -> str:

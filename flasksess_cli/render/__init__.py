@@ -27,10 +27,15 @@ def emit_json(document: Any) -> None:
     one raw, so it stays the escape it was in the payload.
     """
     import json
-    import re
 
     text = json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False)
-    click.echo(re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        import re
+
+        text = re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    click.echo(text)
 
 
 def emit_value(value: str) -> None:
