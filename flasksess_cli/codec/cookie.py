@@ -198,6 +198,9 @@ class Verification(NamedTuple):
     #: "sha512-fallback" when itsdangerous 1.1's default fallback signer verified it.
     signer: str | None = None
     notes: tuple[str, ...] = ()
+    #: A key given made the signature, but the app does not verify with it ("fallback-1": releases before
+    #: Flask 3.1 have no SECRET_KEY_FALLBACKS; Flask-Session checks ids with SECRET_KEY only).
+    ignored_key: str | None = None
 
     @property
     def verified(self) -> bool:
@@ -427,16 +430,19 @@ def verify_cookie(
         return _verify_session_id(cookie, key=key, fallbacks=fallbacks, scheme=scheme)
     match = _match(value, key=key, fallbacks=fallbacks, scheme=scheme, rules=rules)
     notes: list[str] = []
+    ignored = None
     honoured = rules.fallbacks != "none" or fallbacks_in_key
     if match and match[0] != "current" and not honoured:
-        notes.append(f"signed with {match[0]}, but {rules.name} has no SECRET_KEY_FALLBACKS (Flask 3.1 added it)")
-        match = None
+        notes.append(f"{rules.name} has no SECRET_KEY_FALLBACKS (Flask 3.1 added it)")
+        ignored, match = match[0], None
     if match is None:
         outcome: Outcome = "empty-session"
         if rules.itsdangerous == "2.0" and not cookie.timestamp_in_range:
             outcome = "http-500"
             notes.append("itsdangerous 2.0 to 2.1.0 make a date of a bad signature's timestamp; past 9999 that fails")
-        return Verification(cookie, "bad-signature", None, None, max_age, outcome, notes=tuple(notes))
+        return Verification(
+            cookie, "bad-signature", None, None, max_age, outcome, notes=tuple(notes), ignored_key=ignored
+        )
     matched, signer = match
     if cookie.timestamp_error or cookie.unix_time is None:
         return Verification(cookie, "malformed-timestamp", matched, None, max_age, "empty-session", signer)
@@ -462,8 +468,9 @@ def _verify_session_id(
     match = _match(cookie.value, key=key, fallbacks=fallbacks, scheme=scheme, rules=FLASK_SESSION_RULES)
     if match and match[0] == "current":
         return Verification(cookie, "valid", "current", None, None)
-    notes = (f"signed with {match[0]}, but Flask-Session checks ids with SECRET_KEY only",) if match else ()
-    return Verification(cookie, "bad-signature", None, None, None, "empty-session", notes=notes)
+    notes = ("Flask-Session checks ids with SECRET_KEY only",) if match else ()
+    ignored = match[0] if match else None
+    return Verification(cookie, "bad-signature", None, None, None, "empty-session", notes=notes, ignored_key=ignored)
 
 
 def _check_usable(key: SecretKey, what: str) -> None:

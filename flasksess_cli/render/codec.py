@@ -165,6 +165,11 @@ def verdict_detail(result: Verification) -> str:
             return f"{signed}: {rules.name} runs the view with this session, then answers HTTP 500"
         return signed
     if result.reason == "bad-signature":
+        if result.ignored_key:
+            return (
+                f"signed with {result.ignored_key}, which {rules.name} does not verify with: it would start an "
+                "empty session"
+            )
         if result.outcome == "http-500":
             return f"no key given signed this cookie, and {rules.name} answers HTTP 500 for its timestamp"
         return f"no key given signed this cookie: {rules.name} would start an empty session"
@@ -192,6 +197,7 @@ def verification_document(result: Verification) -> dict[str, Any]:
         "detail": verdict_detail(result),
         "matched_key": result.matched_key,
         "signer": result.signer,
+        "ignored_key": result.ignored_key,
         "age_seconds": result.age_seconds,
         "max_age": result.max_age,
         "error": result.cookie.timestamp_error or result.cookie.payload_error,

@@ -41,6 +41,7 @@ def test_verify_accepts_exactly_the_ids_flask_session_accepts(invoke: Invoke, re
     assert document["kind"] == "session-id" and document["rules"]["framework"] == "flask-session"
     if record["case"].startswith("sid-signed-fallback"):
         assert any("SECRET_KEY only" in note for note in document["notes"])
+        assert document["ignored_key"] == "fallback-" + record["case"][-1] and not document["verified"]
 
 
 def test_unknown_ids_signed_with_the_key_are_valid_signatures(invoke: Invoke) -> None:

@@ -134,6 +134,7 @@ def test_session_secret_key_fallbacks(invoke: Invoke) -> None:
     assert result.exit_code == 0 and json.loads(result.stdout)["matched_key"] == "fallback-1"
     before = json.loads(invoke(["verify", "--json", "--flask", "3.0", *rotated, cookie]).stdout)
     assert before["reason"] == "bad-signature" and any("SECRET_KEY_FALLBACKS" in n for n in before["notes"])
+    assert before["ignored_key"] == "fallback-1" and "does not verify with" in before["detail"]
 
 
 def test_session_special_types(invoke: Invoke) -> None:
