@@ -268,20 +268,33 @@ class NestingLimits:
 
 
 # The first release with these limits; Python <= 3.11 and, where measured, Python >= 3.12 (PEP 709
-# inlined comprehensions halve what Flask >= 3.0.1's untagging costs per level).
+# inlined comprehensions halve what Flask >= 3.0.1's untagging costs per level; json's C recursion
+# counts against its own limit of 1500, which lifts the releases that untag in json's object_hook).
 _NESTING: list[tuple[Framework, Version, NestingLimits, NestingLimits | None]] = [
     ("flask", (0, 10), NestingLimits((971, 969, 484), (487, 486, 484), "Flask 0.10.1, Python 3.11"), None),
     ("flask", (0, 11), NestingLimits((971, 969, 484), (487, 486, 484), "Flask 0.11.1, Python 3.11"), None),
     ("flask", (0, 12), NestingLimits((971, 969, 484), (486, 486, 484), "Flask 0.12.5, Python 3.11"), None),
-    ("flask", (1, 0), NestingLimits((972, 971, 485), (324, 324, 243), "Flask 1.0.4 to 2.1.3, Python 3.11"), None),
-    ("flask", (2, 2), NestingLimits((971, 970, 485), (324, 324, 243), "Flask 2.2.5 and 2.3.3, Python 3.11"), None),
+    (
+        "flask", (1, 0),
+        NestingLimits((972, 971, 485), (324, 324, 243), "Flask 1.0.4 to 2.1.3, Python 3.11"),
+        NestingLimits((1489, 1487, 744), (487, 324, 324), "Flask 1.1.4, Python 3.12"),
+    ),
+    (
+        "flask", (2, 2),
+        NestingLimits((971, 970, 485), (324, 324, 243), "Flask 2.2.5 and 2.3.3, Python 3.11"),
+        NestingLimits((1487, 1485, 743), (487, 487, 325), "Flask 2.3.3, Python 3.12"),
+    ),
     (
         "flask", (3, 0, 1),
         NestingLimits((488, 488, 244), (324, 324, 243), "Flask 3.0.3 to 3.1.3, Python 3.11"),
-        NestingLimits((978, 977, 488), (487, 487, 325), "Flask 3.1.1, Python 3.12 and 3.13"),
+        NestingLimits((978, 977, 488), (487, 487, 325), "Flask 3.0.3 and 3.1.1, Python 3.12; 3.1.1, Python 3.13"),
     ),
     ("quart", (0, 18), NestingLimits((968, 967, 483), (323, 323, 242), "Quart 0.18.4, Python 3.11"), None),
-    ("quart", (0, 19), NestingLimits((486, 486, 243), (323, 323, 242), "Quart 0.19.9 and 0.20.0, Python 3.11"), None),
+    (
+        "quart", (0, 19),
+        NestingLimits((486, 486, 243), (323, 323, 242), "Quart 0.19.9 and 0.20.0, Python 3.11"),
+        NestingLimits((975, 974, 487), (487, 487, 324), "Quart 0.20.0, Python 3.12"),
+    ),
 ]  # fmt: skip
 
 

@@ -273,3 +273,30 @@ def test_each_written_cookie_verifies_shows_its_session_and_signs_again(invoke: 
     session = ["--tagged", document["payload"]] if "--quart" in options else [json.dumps(document["session"])]
     signed = invoke(["sign", *options, *scheme, *keys, *signer, *session])
     assert signed.stdout.strip() == record["cookie"], signed.stderr
+
+
+# --- the nesting limits flasksess applies are the ones measured ----------------------------------------
+
+NESTING = [
+    r for r in records("nesting-limits.jsonl") if r.get("kind") == "nesting-limit" and "test client" in r["via"]
+]
+
+
+def test_the_nesting_table_is_what_the_releases_measured() -> None:
+    """Every measured release and Python line: the limits flasksess applies, to within a level."""
+    from flasksess_cli.codec.rules import nesting_limits
+
+    kinds = ("list", "dict", "tuple")
+    checked = set()
+    for record in NESTING:
+        versions = record["versions"]
+        framework = "quart" if "quart" in versions else "flask"
+        python = tuple(int(part) for part in versions["python"].split(".")[:2])
+        rules = rules_for(framework, versions[framework])._replace(python=python)
+        limits = nesting_limits(rules)
+        written_back = record["permanent"] or rules.saves_every_request  # Flask 0.10 writes every session back
+        table = limits.save if written_back else limits.load
+        expected = table[kinds.index(record["nesting"])]
+        assert abs(expected - record["levels"]) <= 1, (record["writer"], versions["python"], record["nesting"])
+        checked.add((record["writer"], versions["python"]))
+    assert len(checked) >= 20
