@@ -277,9 +277,7 @@ def test_each_written_cookie_verifies_shows_its_session_and_signs_again(invoke: 
 
 # --- the nesting limits flasksess applies are the ones measured ----------------------------------------
 
-NESTING = [
-    r for r in records("nesting-limits.jsonl") if r.get("kind") == "nesting-limit" and "test client" in r["via"]
-]
+NESTING = [r for r in records("nesting-limits.jsonl") if r.get("kind") == "nesting-limit" and "test client" in r["via"]]
 
 
 def test_the_nesting_table_is_what_the_releases_measured() -> None:
