@@ -26,10 +26,11 @@ from flasksess_cli.defaults import (
     FLASK_SALT,
 )
 from flasksess_cli.errors import BadInput, UsageError
-from flasksess_cli.keys import SecretKey, parse_key, read_key_file
+from flasksess_cli.keys import SecretKey, flask_env_key, parse_key, read_key, read_key_file
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.cookie import Scheme
+    from flasksess_cli.codec.rules import Rules
 
 NO_KEY = "no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app"
 
@@ -61,6 +62,21 @@ class SessionSettings(NamedTuple):
     app: str | None = None
     #: The app's session interface class, ``module.QualifiedName``, when read from an app.
     session_interface: str | None = None
+    #: The framework release whose rules apply (None: current Flask, :data:`flasksess_cli.codec.rules.CURRENT`).
+    release: Rules | None = None
+    #: ``fallbacks`` are older entries of a list-valued SECRET_KEY (itsdangerous rotates through them in
+    #: any release), not SECRET_KEY_FALLBACKS (Flask >= 3.1 only).
+    fallbacks_in_key: bool = False
+    #: What the user should hear about how their input was read (stderr notes).
+    notes: tuple[str, ...] = ()
+    #: How an ambiguous key (b'...', hex:, base64: on the command line) was read: said where it matters.
+    key_reading: str | None = None
+
+    @property
+    def rules(self) -> Rules:
+        from flasksess_cli.codec.rules import CURRENT
+
+        return self.release or CURRENT
 
     @property
     def scheme(self) -> Scheme:
@@ -89,6 +105,10 @@ class Given(NamedTuple):
     key_from_env: bool = False
     key_file: str | None = None
     fallbacks: tuple[str, ...] = ()
+    #: ``--flask VERSION``, ``--quart VERSION``, ``--legacy-epoch``: whose rules apply.
+    flask: str | None = None
+    quart: str | None = None
+    legacy_epoch: bool = False
     #: :class:`SessionSettings` fields set by options (salt, digest, cookie_name, ...).
     overrides: Mapping[str, Any] = {}
 
@@ -98,28 +118,53 @@ def resolve(given: Given, *, loaded: SessionSettings | None = None) -> SessionSe
 
     ``loaded`` holds the settings of an application already loaded (``flask session ...``:
     the one Flask loaded); they stand for ``--app`` when no ``--app`` is given.
+    FLASK_SECRET_KEY is read as Flask's ``app.config.from_prefixed_env()`` reads
+    it (JSON, else the text); a key on the command line or in a file in
+    flasksess's forms (``text:``, ``b'...'``, ``hex:``, ``base64:``).
     """
+    from flasksess_cli.codec.rules import select
+
     if given.app is not None:
         base = load_app_settings(given.app)
     elif loaded is not None:
         base = loaded
     else:
         base = FLASK_DEFAULTS
+    rules = select(flask=given.flask, quart=given.quart, legacy_epoch=given.legacy_epoch, base=base.rules)
     if given.secret_key and given.key_file and not given.key_from_env:
         raise UsageError("give either --secret-key or --key-file, not both")
-    key = base.key
+    key, fallbacks, in_key, notes, reading_note = (
+        base.key,
+        base.fallbacks,
+        base.fallbacks_in_key,
+        list(base.notes),
+        None,
+    )
+    if rules.note:
+        notes.append(rules.note)
     if given.key_file:
         from pathlib import Path
 
         key = read_key_file(Path(given.key_file))
-    elif given.secret_key and not (given.key_from_env and base.key):
-        key = parse_key(given.secret_key)
-    fallbacks = tuple(parse_key(spec) for spec in given.fallbacks) or base.fallbacks
+    elif given.secret_key and given.key_from_env and not base.key:
+        key_lists = rules.fallbacks == "none" and rules.itsdangerous in ("2.0", "2.1")
+        env = flask_env_key(given.secret_key, key_lists=key_lists, release=rules.name)
+        key, notes = env.key, notes + ([env.note] if env.note else [])
+        if env.older:
+            fallbacks, in_key = env.older, True
+    elif given.secret_key is not None and not given.key_from_env:  # -k '' is a key given, and refused
+        reading = read_key(given.secret_key)
+        key, reading_note = reading.key, reading.note("--secret-key")
+    if given.fallbacks:
+        fallbacks, in_key = tuple(parse_key(spec) for spec in given.fallbacks), False
     unknown = set(given.overrides) - set(SessionSettings._fields)
     if unknown:
         raise TypeError(f"not session settings: {sorted(unknown)}")
     overrides = {name: value for name, value in given.overrides.items() if value is not None}
-    return base._replace(key=key, fallbacks=fallbacks, **overrides)
+    return base._replace(
+        key=key, fallbacks=fallbacks, fallbacks_in_key=in_key, release=rules, notes=tuple(notes),
+        key_reading=reading_note, **overrides,
+    )  # fmt: skip
 
 
 # --- reading a real application ------------------------------------------------------------------
@@ -222,6 +267,8 @@ def app_settings(app: Any, import_path: str | None) -> SessionSettings:
 
 def settings_of(app: Any) -> SessionSettings:
     """The session settings of a Flask (or Quart) application object."""
+    from flasksess_cli.codec.rules import installed_rules
+
     interface = app.session_interface
     scheme = scheme_of(interface)
     config = app.config
@@ -247,6 +294,7 @@ def settings_of(app: Any) -> SessionSettings:
         samesite=interface.get_cookie_samesite(app),
         partitioned=bool(config.get("SESSION_COOKIE_PARTITIONED", False)),
         max_cookie_size=int(config.get("MAX_COOKIE_SIZE", DEFAULT_MAX_COOKIE_SIZE)),
+        release=installed_rules("quart" if type(app).__module__.split(".")[0] == "quart" else "flask"),
     )
 
 

@@ -23,6 +23,7 @@ from flasksess_cli.cli.common import LOADED_APP, complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
+    from flasksess_cli.codec.rules import Rules
     from flasksess_cli.settings import Given, SessionSettings
 
 Decorator = Callable[[Any], Any]
@@ -77,7 +78,11 @@ max_size_option = click.option(
 )
 
 digest_option = click.option(
-    "--digest", type=click.Choice(tuple(defaults.DIGEST_SIZES)), help="The session's HMAC digest [default: sha1]."
+    "--digest",
+    type=click.Choice(tuple(defaults.DIGEST_SIZES)),
+    metavar="NAME",
+    help="The session's HMAC digest: sha1, sha256, sha512, md5, sha3_256, blake2b or another fixed-size "
+    "hashlib digest [default: sha1].",
 )
 
 key_file_option = click.option(
@@ -173,7 +178,8 @@ session_form_options = _stack(
 #: How the app signs: --app, --salt, --digest, --key-derivation, --legacy-epoch.
 scheme_options = _stack(
     app_option(
-        "Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app syntax)."
+        "Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app "
+        "syntax), and the rules of the releases installed."
     ),
     click.option("--salt", help=f"The session interface's salt [default: {defaults.FLASK_SALT}]."),
     digest_option,
@@ -185,6 +191,20 @@ scheme_options = _stack(
     legacy_epoch_option,
 )
 
+#: Whose rules apply: --flask VERSION, --quart VERSION (current Flask unless given, or the installed release with --app).
+rules_options = _stack(
+    click.option(
+        "--flask",
+        "flask_version",
+        metavar="VERSION",
+        help="Apply this Flask release's rules (0.10 to 3.1; 2.2 means the newest 2.2.x) [default: current Flask, "
+        "or the installed release with --app].",
+    ),
+    click.option(
+        "--quart", "quart_version", metavar="VERSION", help="Apply this Quart release's rules (0.18 to 0.20)."
+    ),
+)
+
 #: The keys: --secret-key/-k (or FLASK_SECRET_KEY), --key-file, --fallback.
 key_options = _stack(
     click.option(
@@ -193,8 +213,9 @@ key_options = _stack(
         envvar="FLASK_SECRET_KEY",
         show_envvar=True,
         metavar="KEY",
-        help="The SECRET_KEY: text, b'...' bytes literal, hex:... or base64:... "
-        "Prefer FLASK_SECRET_KEY or --key-file: a key in argv shows in ps and shell history.",
+        help="The SECRET_KEY: text, b'...' bytes literal, hex:..., base64:..., or text:... for text that looks like "
+        "one of those. FLASK_SECRET_KEY is read as Flask's from_prefixed_env() reads it. Prefer FLASK_SECRET_KEY "
+        "or --key-file: a key in argv shows in ps and shell history.",
     ),
     key_file_option,
     click.option(
@@ -214,7 +235,10 @@ def session_form(*, tagged: bool, python_literal: str | None) -> str:
 
 # --- the options that describe the app, handed over as one typed value ---------------------------------
 
-_GIVEN = {"app_spec": "app", "secret_key": "secret_key", "key_file": "key_file", "fallback_specs": "fallbacks"}
+_GIVEN = {
+    "app_spec": "app", "secret_key": "secret_key", "key_file": "key_file", "fallback_specs": "fallbacks",
+    "flask_version": "flask", "quart_version": "quart",
+}  # fmt: skip
 #: Options named after a SessionSettings field.
 _OVERRIDES = frozenset(
     {"salt", "digest", "key_derivation", "cookie_name", "domain", "path", "secure", "httponly", "samesite",
@@ -234,14 +258,19 @@ def pass_given(f: Any) -> Any:
         taken["fallbacks"] = tuple(taken.get("fallbacks") or ())
         from_env = ctx.get_parameter_source("secret_key") is click.core.ParameterSource.ENVIRONMENT
         overrides = {name: kwargs.pop(name) for name in list(kwargs) if name in _OVERRIDES}
-        return f(*args, given=Given(**taken, key_from_env=from_env, overrides=overrides), **kwargs)
+        legacy = bool(kwargs.get("legacy_epoch"))  # left in place too: commands may read it
+        return f(*args, given=Given(**taken, key_from_env=from_env, legacy_epoch=legacy, overrides=overrides), **kwargs)
 
     return command
 
 
 def resolve_settings(given: Given, *, need_key: bool = False) -> SessionSettings:
-    """:func:`flasksess_cli.settings.resolve`, with a missing key or clashing options as usage errors."""
+    """:func:`flasksess_cli.settings.resolve`, with a missing key or clashing options as usage errors.
+
+    What the user should know about how their input was read goes to stderr.
+    """
     from flasksess_cli import errors
+    from flasksess_cli.render import note
     from flasksess_cli.settings import NO_KEY, resolve
 
     ctx = click.get_current_context()
@@ -251,4 +280,21 @@ def resolve_settings(given: Given, *, need_key: bool = False) -> SessionSettings
         raise click.UsageError(str(exc), ctx=ctx) from None
     if need_key and settings.key is None:
         raise click.UsageError(NO_KEY, ctx=ctx)
+    for remark in settings.notes:
+        note(f"Note: {remark}")
     return settings
+
+
+def select_rules(*, flask_version: str | None, quart_version: str | None, legacy_epoch: bool) -> Rules:
+    """The rules ``--flask``, ``--quart`` and ``--legacy-epoch`` ask for, for a command without ``--app``."""
+    from flasksess_cli import errors
+    from flasksess_cli.codec.rules import select
+    from flasksess_cli.render import note
+
+    try:
+        rules = select(flask=flask_version, quart=quart_version, legacy_epoch=legacy_epoch)
+    except errors.UsageError as exc:
+        raise click.UsageError(str(exc), ctx=click.get_current_context()) from None
+    if rules.note:
+        note(f"Note: {rules.note}")
+    return rules

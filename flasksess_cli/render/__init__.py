@@ -22,10 +22,21 @@ if TYPE_CHECKING:
 
 
 def emit_json(document: Any) -> None:
-    """One JSON document on stdout: sorted keys, strict JSON (no NaN)."""
+    """One JSON document on stdout: sorted keys, strict JSON (no NaN), lone surrogates as \\uXXXX escapes.
+
+    A session can hold a lone surrogate (Flask loads ``"\\ud83d"``); no encoding can write
+    one raw, so it stays the escape it was in the payload.
+    """
     import json
 
-    click.echo(json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False))
+    text = json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        import re
+
+        text = re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    click.echo(text)
 
 
 def app_section(settings: SessionSettings | None) -> dict[str, Any]:

@@ -72,7 +72,10 @@ def test_light_commands_do_not_import_flask_werkzeug_or_rich(args: list[str]) ->
     [
         ["decode", "--json", COOKIE],
         ["verify", "--json", "-k", "new-key-2025", "--no-max-age", COOKIE],
+        ["verify", "--json", "--flask", "1.0", "-k", "new-key-2025", COOKIE],
+        ["decode", "--json", "--quart", "0.18", COOKIE],
         ["sign", "--json", "-k", "k", '{"a": 1}'],
+        ["sign", "--json", "--flask", "0.10", "-k", "k", '{"a": 1}'],
         ["decode", COOKIE],
         ["verify", "-k", "new-key-2025", COOKIE],
     ],
