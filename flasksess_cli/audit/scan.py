@@ -41,7 +41,12 @@ except ImportError:  # pragma: no cover - Python built without OpenSSL
 Buffer = bytes | bytearray | memoryview
 
 _LINE = re.compile(rb"[^\r\n]+")
-_DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
+#: The digests the C kernel runs (SHA-1 and SHA-2); the twin runs every digest itsdangerous may be given.
+NATIVE_DIGESTS = frozenset({"sha1", "sha224", "sha256", "sha384", "sha512"})
+_DIGEST_SIZES = {
+    "sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64, "md5": 16,
+    "sha3_224": 28, "sha3_256": 32, "sha3_384": 48, "sha3_512": 64, "blake2b": 64, "blake2s": 32,
+}  # fmt: skip
 _DERIVATIONS = ("hmac", "concat", "django-concat", "none")
 _ENGINES = ("avx512", "avx2", "sha-ni", "scalar")
 _digest = methodcaller("digest")
@@ -93,7 +98,7 @@ class Scanner:
         engine: str | None = None,
     ) -> None:
         if digest not in _DIGEST_SIZES:
-            raise ValueError(f"unknown digest {digest} (sha1, sha224, sha256, sha384 or sha512)")
+            raise ValueError(f"unknown digest {digest} ({', '.join(_DIGEST_SIZES)})")
         if key_derivation not in _DERIVATIONS:
             raise ValueError(f"unknown key derivation {key_derivation} (hmac, concat, django-concat or none)")
         signed, signature, salt = bytes(signed), bytes(signature), bytes(salt)

@@ -28,7 +28,7 @@ from flasksess_cli.audit.candidates import (
     published_candidates,
 )
 from flasksess_cli.audit.known_keys import KnownKey, known_keys, lookup
-from flasksess_cli.audit.scan import Target
+from flasksess_cli.audit.scan import NATIVE_DIGESTS, Target
 from flasksess_cli.audit.wordlists import CHUNK_BYTES, ChunkReader, Shard, Wordlist
 from flasksess_cli.audit.workers import (
     Engine,
@@ -120,6 +120,8 @@ class CookieAudit:
     #: Default candidates tried (the published keys, then the flask-unsign list; every form).
     builtin_candidates: int = 0
     flask_unsign_version: str | None = None
+    #: Digests that make signatures as long as this one's but were not tried (--digest picks one).
+    other_digests: tuple[str, ...] = ()
 
     @property
     def rate(self) -> float:
@@ -215,7 +217,8 @@ def audit_cookie(
     Ctrl-C, SIGTERM, SIGHUP and ``stop_when`` end the search at once; the result says how far it got.
     """
     started = time.perf_counter()
-    kernel = load_kernel(engine)
+    # The C kernel runs SHA-1 and SHA-2; any other digest (md5, sha3_*, blake2*) runs on the twin, and --json says so.
+    kernel = load_kernel(engine if target.digest in NATIVE_DIGESTS else "python")
     name = engine_name(kernel)
     chunk = chunk_bytes or (CHUNK_BYTES if name == "native" else PYTHON_CHUNK_BYTES)
     total = None if any(w.size is None for w in wordlists) else sum(w.size or 0 for w in wordlists)
@@ -254,6 +257,9 @@ def audit_cookie(
         restarts=search.engine.restarts,
         builtin_candidates=search.builtin_tried,
         flask_unsign_version=flask_unsign_candidates().flask_unsign_version if run_builtin else None,
+        other_digests=tuple(
+            name for name, size in DIGEST_SIZES.items() if size == len(target.signature) and name != target.digest
+        ),
     )
 
 

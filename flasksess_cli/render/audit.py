@@ -99,6 +99,7 @@ def cookie_audit_document(result: CookieAudit) -> dict[str, Any]:
         "wordlists": list(result.wordlists),
         "kind": result.kind,
         "digest": result.digest,
+        "other_digests": list(result.other_digests),
         "key_derivation": result.key_derivation,
         "salt": result.salt,
     }
@@ -166,11 +167,18 @@ def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | N
             console.print(Text.assemble((label, "bold yellow"), f": {share}no key among {searched}"))
         else:
             console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {searched}"))
+            others = (
+                f" Signed with {result.digest}, as its length suggests; {', '.join(result.other_digests)} "
+                "make signatures as long: --digest searches with one of them."
+                if result.other_digests
+                else ""
+            )
             console.print(
                 Text(
                     "The key is not in these lists; that alone does not make it strong: "
                     "flasksess audit key checks the key itself."
-                    + ("" if result.wordlists else " Give --wordlist FILE (repeatable, - for stdin) to try more."),
+                    + ("" if result.wordlists else " Give --wordlist FILE (repeatable, - for stdin) to try more.")
+                    + others,
                     style="dim",
                 )
             )

@@ -373,3 +373,12 @@ def test_hashcat_self_test_pair_is_searched_here(invoke: Invoke, tmp_path: Path)
     wordlist.write_text(f"admin\n{HASHCAT_ST_PASS}\n")
     document = json.loads(invoke(["audit", "cookie", "--json", "--wordlist", str(wordlist), HASHCAT_ST_HASH]).stdout)
     assert (document["key"], document["line"]) == (HASHCAT_ST_PASS, 2)
+
+
+def test_digests_beyond_sha2_run_on_the_twin_and_a_guess_names_the_others(invoke: Invoke) -> None:
+    cookie = sign_session({"a": 1}, key=SecretKey("dev"), scheme=Scheme(digest="blake2s")).value
+    guessed = json.loads(invoke(["audit", "cookie", "--json", cookie]).stdout)
+    assert (guessed["found"], guessed["digest"], guessed["other_digests"]) == (False, "sha256", ["sha3_256", "blake2s"])
+    assert "--digest searches with one of them" in " ".join(invoke(["audit", "cookie", cookie]).stdout.split())
+    given = json.loads(invoke(["audit", "cookie", "--json", "--digest", "blake2s", cookie]).stdout)
+    assert (given["found"], given["key"], given["engine"]) == (True, "dev", "python")
