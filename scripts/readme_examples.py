@@ -10,8 +10,8 @@ them, is its output in the README. ``scripts/regenerate.py`` writes the outputs;
 
 Outputs that cannot repeat are compared after :func:`normalise`, which says exactly
 what it hides: clock times and ages (``2026-11-21 14:02:13 UTC``, ``3 seconds ago``),
-search times and rates, and the keys that ``genkey`` draws at random (with their
-masked forms). Everything else must match to the character.
+search times and rates, the search engine this machine's CPU chose (``(avx512, 2 threads)``),
+and the keys that ``genkey`` draws at random (with their masked forms). Everything else must match to the character.
 """
 
 from __future__ import annotations
@@ -136,6 +136,7 @@ _NORMAL = [
     (re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"), "<clock time>"),
     (re.compile(r"\b\d+ (?:second|minute|hour|day|year)s?\b"), "<duration>"),
     (re.compile(r" in \d+\.\d\d s(?: at [\d,]+/s)?"), " in <search time>"),
+    (re.compile(r"\((?:avx512|avx2|sha-ni|scalar|python)(?:, \d+ threads?)?\)"), "(<engine>)"),
 ]
 _RANDOM_KEYS = [
     (re.compile(r"[0-9a-f]{32,}"), "<random hex>"),

@@ -24,7 +24,7 @@ from flasksess_cli import keys
 from flasksess_cli.cli.common import ENV_KEY, ENV_NONE, complete_path, json_option
 from flasksess_cli.errors import BadInput, ExitCode, FlasksessError
 
-__all__ = ["FlasksessGroup", "cli", "completion_script", "main"]
+__all__ = ["FlasksessGroup", "cli", "completion_script", "error_funnel", "main"]
 
 
 class FlasksessGroup(click.Group):
@@ -73,31 +73,40 @@ class FlasksessGroup(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        try:
-            with _warnings_on_stderr():
-                rv = super().main(args, prog_name, complete_var, False, **extra)
-        except FlasksessError as exc:
-            _fail(str(exc), exc.exit_code)
-        except click.exceptions.NoArgsIsHelpError as exc:
-            # A bare group (``flasksess``, ``flasksess audit``): its formatted help, as click shows it.
-            exc.show()
-            sys.exit(exc.exit_code)
-        except click.UsageError as exc:
-            hint = ""
-            if exc.ctx is not None:
-                hint = f" (see '{exc.ctx.command_path} --help')"
-            _fail(exc.format_message() + hint, ExitCode.USAGE)
-        except click.ClickException as exc:
-            _fail(exc.format_message(), exc.exit_code)
-        except click.Abort:
-            _fail("interrupted", ExitCode.INTERRUPTED)
+        with error_funnel():
+            rv = super().main(args, prog_name, complete_var, False, **extra)
         sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
 
 
 @contextlib.contextmanager
-def _warnings_on_stderr() -> Iterator[None]:
-    """The domain's warnings (:class:`~flasksess_cli.keys.KeyFileWarning`) as one ``Warning:`` line each on stderr."""
+def error_funnel() -> Iterator[None]:
+    """Every error a user can cause becomes one ``Error:`` line on stderr and its exit code, in one place.
 
+    The domain's warnings (:class:`~flasksess_cli.keys.KeyFileWarning`) become one ``Warning:``
+    line each on stderr; a bare group (``flasksess``, ``flasksess audit``) shows its formatted
+    help, on the stream and with the code click uses for that.
+    """
+    try:
+        with _warnings_on_stderr():
+            yield
+    except FlasksessError as exc:
+        _fail(str(exc), exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        hint = ""
+        if exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        _fail(exc.format_message() + hint, ExitCode.USAGE)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except click.Abort:
+        _fail("interrupted", ExitCode.INTERRUPTED)
+
+
+@contextlib.contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
     def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
         click.echo(f"Warning: {' '.join(str(message).split())}", err=True)
 
@@ -229,6 +238,31 @@ def completion(shell: str) -> None:
     from flasksess_cli import render
 
     render.emit_value(completion_script(shell))
+
+
+@cli.command("mitmproxy-addon", epilog=ENV_NONE)
+@json_option
+def mitmproxy_addon(as_json: bool) -> None:
+    """Print the path of the mitmproxy add-on (mitmproxy finds no add-ons by itself).
+
+    The add-on decodes every Flask session cookie that crosses the proxy into the flow's
+    comment, verifies it with the key you give, flags Set-Cookie headers browsers drop and
+    cookies signed with a published key. It runs in mitmproxy's own Python.
+
+    \b
+    Examples:
+      mitmdump -s "$(flasksess mitmproxy-addon)"
+      mitmdump -s "$(flasksess mitmproxy-addon)" --set flasksess_key="$KEY"
+      mitmweb -s "$(flasksess mitmproxy-addon)" --set flasksess_report=cookies.jsonl
+    """
+    from flasksess_cli import render
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(package, "integrations", "mitmproxy_addon.py")
+    if as_json:
+        render.emit_json({"path": path})
+    else:
+        render.emit_value(path)
 
 
 def completion_script(shell: str) -> str:

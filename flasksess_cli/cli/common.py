@@ -15,11 +15,22 @@ import click
 
 #: The "Environment:" line of each command's help.
 ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), NO_COLOR (no colour)."
+#: audit key: the key is KEY, --key-file or FLASK_SECRET_KEY (there is no -k).
 ENV_AUDIT_KEY = (
-    "Environment: FLASK_SECRET_KEY (the key, when neither KEY nor --key-file is given), NO_COLOR (no colour)."
+    "Environment: FLASK_SECRET_KEY (the key, when neither KEY nor --key-file is given), FLASK_APP (--app; with"
+    " --app, .flaskenv and .env too), NO_COLOR (no colour)."
 )
 ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
+#: Commands with --app: FLASK_APP names the app, and with --app .flaskenv and .env are read as flask reads them.
+ENV_APP_KEY = (
+    "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), FLASK_APP (--app; with"
+    " --app, .flaskenv and .env too), NO_COLOR (no colour)."
+)
+ENV_APP_COLOUR = "Environment: FLASK_APP (--app; with --app, .flaskenv and .env too), NO_COLOR (no colour)."
 ENV_NONE = "Environment: none read."
+
+#: ``ctx.meta`` key where ``flask session ...`` leaves (``ScriptInfo.load_app``, its import path): the app Flask loads.
+LOADED_APP = "flasksess.loaded_app"
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document (keys in the README).")
 

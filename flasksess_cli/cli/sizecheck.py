@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_COLOUR, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_APP_COLOUR, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_name_option,
@@ -36,7 +36,7 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     return pairs
 
 
-@click.command(epilog=ENV_COLOUR, short_help="Will this session cookie survive browsers and servers?")
+@click.command(epilog=ENV_APP_COLOUR, short_help="Will this session cookie survive browsers and servers?")
 @click.argument("cookie", metavar="[COOKIE]", required=False)
 @click.option(
     "--session",
@@ -141,5 +141,5 @@ def sizecheck(
         form = session_form(tagged=tagged, python_literal=python_literal)
         session = session_from_text(read_input(python_literal or session_text or "-", "session"), form)
         result = sources.from_session(session, settings, server=server)
-    render.sizecheck(result, as_json=as_json)
+    render.sizecheck(result, as_json=as_json, app=settings)
     ctx.exit(ExitCode.NO if result.answer_is_no else ExitCode.OK)

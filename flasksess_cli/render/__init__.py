@@ -17,14 +17,63 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from flasksess_cli.keys import GeneratedKey, WrittenFile
+    from flasksess_cli.keys import GeneratedKey, SecretKey, WrittenFile
+    from flasksess_cli.settings import SessionSettings
 
 
 def emit_json(document: Any) -> None:
-    """One JSON document on stdout: sorted keys, strict JSON (no NaN)."""
+    """One JSON document on stdout: sorted keys, strict JSON (no NaN), lone surrogates as \\uXXXX escapes.
+
+    A session can hold a lone surrogate (Flask loads ``"\\ud83d"``); no encoding can write
+    one raw, so it stays the escape it was in the payload.
+    """
     import json
 
-    click.echo(json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False))
+    text = json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        import re
+
+        text = re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    click.echo(text)
+
+
+def app_section(settings: SessionSettings | None) -> dict[str, Any]:
+    """``"app"`` in a --json document: everything read from the app (``--app`` or ``flask session``), or null.
+
+    Keys are described, never shown: their type and length only.
+    """
+    if settings is None or settings.app is None:
+        return {"app": None}
+
+    def described(key: SecretKey | None) -> dict[str, Any] | None:
+        if key is None:
+            return None
+        return {"type": type(key.value).__name__, "bytes": len(key.material)}
+
+    return {
+        "app": {
+            "import": settings.app,
+            "session_interface": settings.session_interface,
+            "secret_key": described(settings.key),
+            "fallbacks": [described(key) for key in settings.fallbacks],
+            "salt": settings.salt,
+            "digest": settings.digest,
+            "key_derivation": settings.key_derivation,
+            "cookie_name": settings.cookie_name,
+            "domain": settings.domain,
+            "path": settings.path,
+            "secure": settings.secure,
+            "httponly": settings.httponly,
+            "samesite": settings.samesite,
+            "partitioned": settings.partitioned,
+            "lifetime": settings.lifetime,
+            "max_cookie_size": settings.max_cookie_size,
+            "sort_keys": settings.sort_keys,
+            "ensure_ascii": settings.ensure_ascii,
+        }
+    }
 
 
 def emit_value(value: str) -> None:
