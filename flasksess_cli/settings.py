@@ -29,7 +29,7 @@ from flasksess_cli.errors import BadInput, UsageError
 from flasksess_cli.keys import SecretKey, flask_env_key, parse_key, read_key, read_key_file
 
 if TYPE_CHECKING:
-    from flasksess_cli.codec.cookie import Scheme
+    from flasksess_cli.codec.cookie import Attempt, Scheme
     from flasksess_cli.codec.formats import TokenFormat
     from flasksess_cli.codec.rules import Rules
 
@@ -77,6 +77,9 @@ class SessionSettings(NamedTuple):
     app_config: tuple[tuple[str, Any], ...] = ()
     #: The fields an option set (they beat what a token format or the app says).
     explicit: frozenset[str] = frozenset()
+    #: The token format named (``--format``; Flask's session under ``--flask``/``--quart``), or None: the one
+    #: the value's shape suggests, or for ``verify`` each it admits.
+    format: str | None = None
 
     @property
     def max_age(self) -> int | None:
@@ -178,14 +181,42 @@ def resolve(given: Given, *, loaded: SessionSettings | None = None) -> SessionSe
         key=key, fallbacks=fallbacks, fallbacks_in_key=in_key, release=rules, notes=tuple(notes),
         key_reading=reading_note, explicit=frozenset(overrides), **overrides,
     )  # fmt: skip
-    if given.format is None:
+    named = given.format or ("flask-session" if given.flask or given.quart else None)
+    if named is None:
         return settings
     from flasksess_cli.codec import formats
 
-    chosen = formats.get(given.format)
+    chosen = formats.get(named)
     if (given.flask or given.quart) and not chosen.rules.is_flask_session:
-        raise UsageError(f"--flask and --quart choose the rules of Flask's session cookie, not of --format {chosen.name}")
-    return for_format(settings, chosen)
+        raise UsageError(
+            f"--flask and --quart choose the rules of Flask's session cookie, not of --format {chosen.name}"
+        )
+    return for_format(settings, chosen)._replace(format=chosen.name)
+
+
+def attempts(
+    value: str, settings: SessionSettings, *, max_age: int | None = None, no_max_age: bool = False
+) -> list[Attempt]:
+    """Every way to check ``value`` with these settings, likeliest first: the format named, or each the shape admits.
+
+    With a salt, digest or derivation given as an option and no format, only the formats
+    whose scheme is the app's own choice are tried (Flask's session, itsdangerous' serializers).
+    ``max_age`` replaces each format's own; ``no_max_age`` drops the check.
+    """
+    from flasksess_cli.codec import formats
+    from flasksess_cli.codec.cookie import Attempt
+
+    if settings.format is not None:
+        chosen = [settings]
+    else:
+        custom = bool(settings.explicit & {"salt", "digest", "key_derivation"})
+        allowed = [fmt for fmt in formats.allowed(value) if fmt.generic or not custom]
+        chosen = [for_format(settings, fmt, source="signature") for fmt in allowed or [formats.FLASK_SESSION]]
+    found = []
+    for each in chosen:
+        age = None if no_max_age else (max_age if max_age is not None else each.max_age)
+        found.append(Attempt(each.required_key, each.fallbacks, each.scheme, each.rules, age, each.fallbacks_in_key))
+    return found
 
 
 def for_format(settings: SessionSettings, fmt: TokenFormat, *, source: str = "--format") -> SessionSettings:
@@ -209,7 +240,7 @@ def for_format(settings: SessionSettings, fmt: TokenFormat, *, source: str = "--
     }
     for name in settings.explicit & set(chosen):
         chosen[name] = getattr(settings, name)
-    max_age = config[fmt.age_setting] if fmt.age_setting in config else rules.max_age
+    max_age = config.get(fmt.age_setting or "", rules.max_age)
     rules = rules._replace(
         salt=chosen["salt"], digest=chosen["digest"], key_derivation=chosen["key_derivation"], max_age=max_age
     )

@@ -191,6 +191,16 @@ scheme_options = _stack(
     legacy_epoch_option,
 )
 
+format_option = click.option(
+    "--format",
+    "token_format",
+    type=click.Choice(defaults.TOKEN_FORMATS),
+    metavar="NAME",
+    help="What the value is: flask-session, flask-wtf-csrf, flask-login-remember, starlette-session, quart-auth, "
+    "flask-security-<token> (token, confirm, reset, login, change-email, tf-validity, tf-setup, us-setup, wan, "
+    "refresh), itsdangerous, itsdangerous-untimed, flask-session-id [default: what its shape suggests].",
+)
+
 #: Whose rules apply: --flask VERSION, --quart VERSION (current Flask unless given, or the installed release with --app).
 rules_options = _stack(
     click.option(
@@ -237,7 +247,7 @@ def session_form(*, tagged: bool, python_literal: str | None) -> str:
 
 _GIVEN = {
     "app_spec": "app", "secret_key": "secret_key", "key_file": "key_file", "fallback_specs": "fallbacks",
-    "flask_version": "flask", "quart_version": "quart",
+    "flask_version": "flask", "quart_version": "quart", "token_format": "format",
 }  # fmt: skip
 #: Options named after a SessionSettings field.
 _OVERRIDES = frozenset(

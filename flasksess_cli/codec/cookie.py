@@ -28,53 +28,29 @@ from __future__ import annotations
 import re
 import time
 import zlib
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from itsdangerous.encoding import base64_decode, base64_encode, int_to_bytes
 
 from flasksess_cli.codec.envelope import (
-    FLASK_SCHEME as FLASK_SCHEME,
-)
-from flasksess_cli.codec.envelope import (
-    LEGACY_EPOCH as LEGACY_EPOCH,
-)
-from flasksess_cli.codec.envelope import (
-    YEAR_10000 as YEAR_10000,
-)
-from flasksess_cli.codec.envelope import (
-    DecodedCookie as DecodedCookie,
-)
-from flasksess_cli.codec.envelope import (
-    DecompressionBomb as DecompressionBomb,
-)
-from flasksess_cli.codec.envelope import (
-    PayloadRefused as PayloadRefused,
-)
-from flasksess_cli.codec.envelope import (
-    Reason as Reason,
-)
-from flasksess_cli.codec.envelope import (
-    Scheme as Scheme,
-)
-from flasksess_cli.codec.envelope import (
-    SignedCookie as SignedCookie,
-)
-from flasksess_cli.codec.envelope import (
-    Verification as Verification,
-)
-from flasksess_cli.codec.envelope import (
+    FLASK_SCHEME,
+    LEGACY_EPOCH,
+    YEAR_10000,
+    Attempt,
+    DecodedCookie,
+    DecompressionBomb,
+    PayloadRefused,
+    Reason,
+    Scheme,
+    SignedCookie,
+    Verification,
     decoded_size,
+    digest_candidates,
+    digest_guess,
+    inflate,
     legacy_epoch_plausible,
     read_timestamp,
-)
-from flasksess_cli.codec.envelope import (
-    digest_candidates as digest_candidates,
-)
-from flasksess_cli.codec.envelope import (
-    digest_guess as digest_guess,
-)
-from flasksess_cli.codec.envelope import (
-    inflate as inflate,
 )
 from flasksess_cli.codec.formats import FLASK_SESSION_ID, read_json_payload
 from flasksess_cli.codec.payload import LoadedPayload, load_payload
@@ -84,8 +60,15 @@ from flasksess_cli.errors import BadInput
 from flasksess_cli.keys import SecretKey
 
 if TYPE_CHECKING:
-    from flasksess_cli.codec.envelope import CookieKind as CookieKind
-    from flasksess_cli.codec.envelope import Outcome as Outcome
+    from flasksess_cli.codec.envelope import CookieKind, Outcome
+
+#: The records of :mod:`.envelope` are importable from here too.
+__all__ = [
+    "FLASK_SCHEME", "LEGACY_EPOCH", "YEAR_10000", "Attempt", "CookieKind", "DecodedCookie", "DecompressionBomb",
+    "Outcome", "PayloadRefused", "Reason", "Scheme", "SignedCookie", "Verification", "decode_as", "decode_cookie",
+    "digest_candidates", "digest_guess", "inflate", "matching_key", "sign_session", "sign_value", "split_signed",
+    "verify_cookie", "verify_first",
+]  # fmt: skip
 
 #: Flask-Session (0.4 to 0.8) signs a server-side session id with ``Signer(app.secret_key, salt="flask-session")``.
 FLASK_SESSION_RULES = FLASK_SESSION_ID.rules._replace(source="cookie shape")
@@ -352,6 +335,57 @@ def verify_cookie(
     return Verification(cookie, "valid", matched, age, max_age, outcome, signer, tuple(notes))
 
 
+def verify_first(value: str, attempts: Sequence[Attempt], *, max_json: int = DEFAULT_MAX_JSON_BYTES,
+                 now: float | None = None) -> Verification:  # fmt: skip
+    """The verdict of the first attempt whose key made the MAC (the MAC decides the format), else of the first.
+
+    ``attempts`` come likeliest first; the result records the formats tried. An
+    attempt that cannot read the value at all (not its layout) is skipped; when no
+    attempt's key made the MAC, the first attempt's verdict (or error) stands.
+    """
+    first: Verification | None = None
+    error: BadInput | None = None
+    tried: list[str] = []
+    for attempt in attempts:
+        tried.append(attempt.rules.format)
+        try:
+            result = verify_cookie(
+                value, key=attempt.key, fallbacks=attempt.fallbacks, scheme=attempt.scheme, max_age=attempt.max_age,
+                rules=attempt.rules, fallbacks_in_key=attempt.fallbacks_in_key, max_json=max_json, now=now,
+            )  # fmt: skip
+        except BadInput as exc:
+            if first is None and error is None:
+                error = exc
+            continue
+        if result.verified or result.ignored_key:
+            return result._replace(tried=tuple(tried))
+        if first is None and error is None:
+            first = result
+    if first is None:
+        raise error or BadInput("nothing to verify the value with")
+    return first._replace(tried=tuple(tried))
+
+
+def decode_as(value: str, *, fmt: str | None, rules: Rules = CURRENT, max_json: int = DEFAULT_MAX_JSON_BYTES,
+              now: float | None = None) -> DecodedCookie:  # fmt: skip
+    """``decode_cookie`` as format ``fmt`` (``rules`` for Flask's session), or as the one ``value``'s shape suggests.
+
+    Without ``fmt`` the result's ``recognition`` says which format was assumed, why, and what else fits.
+    """
+    from flasksess_cli.codec import formats
+
+    recognition = None
+    if fmt is None:
+        recognition = formats.recognise(value)
+        chosen = recognition.format
+    else:
+        chosen = formats.get(fmt)
+    if not chosen.rules.is_flask_session:
+        source = "--format" if recognition is None else "cookie shape"
+        rules = chosen.rules._replace(source=source, python=rules.python).with_legacy_epoch(rules.legacy_epoch)
+    return decode_cookie(value, rules=rules, max_json=max_json, now=now)._replace(recognition=recognition)
+
+
 def _no_fallbacks(rules: Rules) -> str:
     if rules.is_flask_session:
         return f"{rules.name} has no SECRET_KEY_FALLBACKS (Flask 3.1 added it)"
@@ -384,6 +418,32 @@ def _check_usable(key: SecretKey, what: str) -> None:
 
 
 # --- signing ---------------------------------------------------------------------------------------
+
+
+def sign_value(
+    data: Any,
+    *,
+    key: SecretKey,
+    scheme: Scheme = FLASK_SCHEME,
+    rules: Rules = CURRENT,
+    fallbacks: tuple[SecretKey, ...] = (),
+    timestamp: int | None = None,
+    sort_keys: bool | None = None,
+    ensure_ascii: bool = True,
+) -> SignedCookie:
+    """The cookie or token ``rules``' format writes for ``data``: :func:`sign_session` for a Flask session."""
+    if rules.is_flask_session:
+        if not isinstance(data, dict):
+            raise BadInput(f"a session is a JSON object (a dict), not {type(data).__name__}")
+        return sign_session(
+            data, key=key, scheme=scheme, rules=rules, fallbacks=fallbacks, timestamp=timestamp, sort_keys=sort_keys,
+            ensure_ascii=ensure_ascii,
+        )  # fmt: skip
+    if rules.payload == "session-id":
+        raise BadInput("Flask-Session's ids are made by Flask-Session, with the data on the server: nothing to sign")
+    from flasksess_cli.codec.tokens import sign_token
+
+    return sign_token(data, key=key, scheme=scheme, rules=rules, fallbacks=fallbacks, timestamp=timestamp)
 
 
 def sign_session(

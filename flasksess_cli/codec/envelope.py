@@ -149,6 +149,8 @@ class Verification(NamedTuple):
     #: A key given made the signature, but the app does not verify with it ("fallback-1": releases before
     #: Flask 3.1 have no SECRET_KEY_FALLBACKS; Flask-Session checks ids with SECRET_KEY only).
     ignored_key: str | None = None
+    #: The formats tried, in order, when none was named (``verify`` tries each the shape admits).
+    tried: tuple[str, ...] = ()
 
     @property
     def verified(self) -> bool:
@@ -157,8 +159,19 @@ class Verification(NamedTuple):
 
     @property
     def valid(self) -> bool:
-        """The app loads the cookie into its session (the view runs with it)."""
+        """The app loads the cookie into its session (the view runs with it), or takes the token."""
         return self.reason == "valid"
+
+
+class Attempt(NamedTuple):
+    """One way to check a value: the keys, the scheme and the rules of one format (``verify`` tries several)."""
+
+    key: SecretKey
+    fallbacks: tuple[SecretKey, ...]
+    scheme: Scheme
+    rules: Rules
+    max_age: int | None
+    fallbacks_in_key: bool = False
 
 
 class SignedCookie(NamedTuple):

@@ -353,13 +353,15 @@ def fits(fmt: TokenFormat, found: Shape) -> bool:
 def ranked_formats(value: str) -> list[tuple[TokenFormat, str]]:
     """The formats the shape and payload suggest, the likeliest first, each with why."""
     found = shape(value)
-    if found is None:
-        return []
+    if found is None or (found.envelope != "remember" and found.mac_bytes not in DIGEST_SIZES.values()):
+        return []  # no MAC any digest makes: not a token (cut short?); Flask's session reading says why
     if found.envelope == "remember":
         digest = "HMAC-SHA512" if found.mac_bytes == 64 else "HMAC-SHA1 (Flask-Login 0.1 and 0.2)"
         return [(FLASK_LOGIN_REMEMBER, f"user id|hex {digest}: only Flask-Login's remember cookie is laid out so")]
     suggested = _timed(found) if found.envelope == "timed" else _untimed(value, found)
-    return [(fmt, why) for fmt, why in suggested if fits(fmt, found)]
+    fitting = [(fmt, why) for fmt, why in suggested if fits(fmt, found)]
+    # Nothing the payload suggests has a MAC this long: the likeliest reading stays (its check will fail).
+    return fitting or suggested[:1]
 
 
 def _timed(found: Shape) -> list[tuple[TokenFormat, str]]:
@@ -455,3 +457,23 @@ def _untimed(value: str, found: Shape) -> list[tuple[TokenFormat, str]]:
         (ITSDANGEROUS_UNTIMED, "a JSON payload and a signature, no timestamp: itsdangerous' URLSafeSerializer"),
         (refresh, ""),
     ]
+
+
+# --- which cookie to read ------------------------------------------------------------------------
+
+
+def take_cookie(text: str, *, name: str, exact: bool, last: bool = False) -> str:
+    """The value to read from pasted cookie text: the cookie ``name``; unless ``exact``, else a cookie with a name
+    one of these formats uses (``remember_token``, ``QUART_AUTH``, ...), else the only cookie there is.
+    """
+    from flasksess_cli.cookie_text import extract_cookie, read_cookies
+
+    if exact:
+        return extract_cookie(text, name=name, last=last)
+    names = [cookie.name for cookie in read_cookies(text).cookies]
+    if name not in names:
+        known = {f.cookie for f in FORMATS.values() if f.cookie}
+        chosen = next((n for n in names if n in known), names[0] if len(set(names)) == 1 else None)
+        if chosen:
+            name = chosen
+    return extract_cookie(text, name=name, last=last)

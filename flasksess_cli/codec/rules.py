@@ -148,6 +148,11 @@ class Rules(NamedTuple):
         return f"{_NAMES[self.framework]} {self.version}"
 
     @property
+    def library(self) -> str:
+        """``Flask``, ``Flask-WTF``: the framework or library, without its version."""
+        return _NAMES[self.framework]
+
+    @property
     def is_flask_session(self) -> bool:
         """A Flask (or Quart) session cookie, read by the release's rules."""
         return self.payload == "flask-session"
@@ -162,7 +167,7 @@ class Rules(NamedTuple):
     def signing(self) -> str:
         """``HMAC-SHA1, salt 'wtf-csrf-token', django-concat key derivation``: the scheme, said once."""
         if self.envelope == "remember":
-            return f"HMAC-{self.digest.upper()} of the user id, keyed with SECRET_KEY as {self.key_encoding}: no salt, no timestamp"
+            return f"HMAC-{self.digest.upper()} of the user id, keyed with SECRET_KEY as Latin-1: no salt, no timestamp"
         return f"HMAC-{self.digest.upper()}, salt {self.salt!r}, {self.key_derivation} key derivation"
 
     def describe(self) -> str:
