@@ -87,7 +87,7 @@ def _format_row(cookie: DecodedCookie) -> list[tuple[str, Any]]:
         return [] if cookie.rules.is_flask_session else [("format", _title(cookie))]
     text = f"{recognition.format.title} (assumed: {recognition.why}"
     if recognition.alternatives:
-        others = ", ".join(dict.fromkeys(f.family if f.family != f.title else f.title for f in recognition.alternatives))
+        others = ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
         text += f"; could also be: {others}; name one with --format"
     return [("format", Text(plain(text + ")")))]
 
@@ -154,7 +154,9 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[s
         if lifetime:  # verify's verdict line speaks for the max-age it checked
             rows.append(("lifetime", _lifetime(age, cookie.rules)))
     elif rules.envelope == "remember" and lifetime:
-        rows.append(("lifetime", "no time inside: it logs in until SECRET_KEY changes (only the cookie's Expires ends it)"))
+        rows.append(
+            ("lifetime", "no time inside: it logs in until SECRET_KEY changes (only the cookie's Expires ends it)")
+        )
     if cookie.legacy_epoch_suspected and cookie.timestamp is not None:
         from flasksess_cli.codec.cookie import LEGACY_EPOCH
 
