@@ -33,6 +33,9 @@ DEFAULT_MAX_AGE = 31 * 24 * 3600  # PERMANENT_SESSION_LIFETIME, applied to every
 #: Flask's MAX_COOKIE_SIZE: Werkzeug warns when a Set-Cookie header is longer.
 DEFAULT_MAX_COOKIE_SIZE = 4093
 
+#: audit cookie --workers at most (more never helps a CPU-bound search; one per core is started at most).
+MAX_AUDIT_WORKERS = 256
+
 #: Caps on hostile input: the text read, and the JSON a compressed payload may inflate to.
 MAX_INPUT_BYTES = 1 << 20
 DEFAULT_MAX_JSON_BYTES = 1 << 20

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_APP_KEY, ENV_KEY, json_option
+from flasksess_cli import defaults, keys
+from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_APP_KEY, ENV_KEY, complete_path, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
@@ -101,69 +102,109 @@ def _app_settings(ctx: click.Context, app_spec: str | None, *, fallback_to_loade
     return loaded_app_settings(ctx) if fallback_to_loaded else None
 
 
-@audit.command("cookie", epilog=ENV_APP_COLOUR)
+#: audit cookie's environment: the app's, and the engine switch.
+ENV_APP_COLOUR_ENGINE = ENV_APP_COLOUR.removesuffix(".") + (
+    ", FLASKSESS_AUDIT_ENGINE=python (search with the pure-Python engine, to compare)."
+)
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from flasksess_cli.audit.wordlists import Shard
+    from flasksess_cli.errors import UsageError
+
+    try:
+        return None if value is None else Shard.parse(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+@audit.command("cookie", epilog=ENV_APP_COLOUR_ENGINE)
 @cookie_argument(with_app=True)
 @click.option(
     "--wordlist",
     "wordlists",
     multiple=True,
     metavar="FILE",
-    type=click.Path(allow_dash=True),
-    help="Also try each line of FILE (repeatable; - for stdin; flask-unsign for the flask-unsign-wordlist package's list).",
+    shell_complete=complete_path,
+    help="Also try each line of FILE (repeatable; - for stdin, so <(generator) works; "
+    "flask-unsign for the flask-unsign-wordlist package's list, numbered by its lines).",
 )
-@click.option("--no-builtin", is_flag=True, help="Skip the built-in list of published keys.")
+@click.option(
+    "--no-builtin", is_flag=True, help="Skip the default candidates (published keys and the flask-unsign list)."
+)
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=defaults.MAX_AUDIT_WORKERS),
     metavar="N",
-    help="Processes searching the wordlists [default: one per core].",
+    help="Threads (processes for the pure-Python engine) searching the wordlists [default and at most: one per core].",
 )
-@click.option("--hashcat", is_flag=True, help="Print the cookie in hashcat mode 29100's format instead of searching.")
+@click.option(
+    "--shard",
+    metavar="K/N",
+    callback=_shard,
+    help="Search only the K-th of N parts of every wordlist: N runs (on any machines) try every line exactly once.",
+)
+@click.option(
+    "--hashcat",
+    is_flag=True,
+    help="Print the cookie as hashcat mode 29100 takes it, and the command for the installed hashcat, instead of searching.",
+)
 @scheme_options
 @json_option
 @click.pass_context
 @pass_given
 def audit_cookie(
     ctx: click.Context, /, cookie: str, wordlists: tuple[str, ...], no_builtin: bool, workers: int | None,
-    hashcat: bool, legacy_epoch: bool, as_json: bool, given: Given,
+    shard: Any, hashcat: bool, legacy_epoch: bool, as_json: bool, given: Given,
 ) -> None:  # fmt: skip
-    """Search for the key that signed a session cookie: published keys first, then your wordlists.
+    """Search for the key that signed a session cookie: published keys and the field's shared list, then your wordlists.
 
-    Exit 1 when the key is found (anyone who finds it can forge any session),
-    0 when no candidate signed it, 130 when interrupted. A line of a wordlist is tried
-    as its bytes, and also as the value it spells when it is a quoted Python
-    string or bytes literal, hex:... or base64:... The digest is guessed from the
-    signature's length unless --digest or --app gives it.
+    Exit 1 when the key is found (anyone who finds it can forge any session), 0 when
+    no candidate signed it, 130/143/129 when stopped by Ctrl-C/SIGTERM/SIGHUP (with
+    a report of how far it got). Without --no-builtin the published keys (with where
+    each was published) and the flask-unsign-wordlist list are tried first, each
+    entry in every form it can mean (text as UTF-8 and Latin-1, hex, a bytes literal).
+    A line of a wordlist is tried as its bytes (lines end at \\n, \\r\\n or \\r), and
+    also as the value it spells when it is a quoted Python string or bytes literal,
+    hex:... or base64:... The digest is guessed from the signature's length unless
+    --digest or --app gives it.
 
     \b
     Examples:
       flasksess audit cookie "$COOKIE"
-      flasksess audit cookie --wordlist rockyou.txt --wordlist flask-unsign "$COOKIE"
+      flasksess audit cookie --wordlist rockyou.txt --wordlist more.txt "$COOKIE"
+      flasksess audit cookie --wordlist <(hashcat --stdout -r best64.rule words.txt) "$COOKIE"
+      flasksess audit cookie --shard 2/8 --wordlist huge.txt "$COOKIE"   # run 2 of 8
       flasksess audit cookie --app myapp:app --json "$COOKIE"
-      flasksess audit cookie --hashcat "$COOKIE" > cookie.hash   # then: hashcat -m 29100
+      flasksess audit cookie --hashcat "$COOKIE" > cookie.hash
     """
     from flasksess_cli.audit import search
     from flasksess_cli.audit import wordlists as lists
     from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import audit as render
 
+    if cookie == "-" and "-" in wordlists:
+        raise click.UsageError("COOKIE and --wordlist cannot both be - (stdin is read once)", ctx=ctx)
     settings = resolve_settings(given)
     value = extract_cookie(read_input(cookie, "cookie"), name=settings.cookie_name)
     digest_known = given.overrides.get("digest") is not None or settings.app is not None
     target, kind = search.cookie_target(value, scheme=settings.scheme, digest_given=digest_known)
     if hashcat:
-        from flasksess_cli.audit.hashcat import hashcat_hash
+        from flasksess_cli.audit.hashcat import hashcat_hash, installed_version
 
-        render.hashcat(hashcat_hash(value, target=target, kind=kind), as_json=as_json)
+        found = hashcat_hash(value, target=target, kind=kind, version=installed_version(), wordlists=wordlists)
+        render.hashcat(found, as_json=as_json)
         return
-    opened = lists.open_wordlists(wordlists)
+    opened = lists.open_wordlists(wordlists, shard=shard)
     try:
         with render.audit_progress(enabled=not as_json) as progress:
             result = search.audit_cookie(
                 target, kind=kind, scheme=settings.scheme, wordlists=opened, builtin=not no_builtin,
-                workers=workers or search.default_workers(), progress=progress,
+                workers=workers or search.default_workers(), progress=progress, shard=shard,
+                engine="python" if os.environ.get("FLASKSESS_AUDIT_ENGINE") == "python" else None,
+                stop_when=render.output_closed,
             )  # fmt: skip
     finally:
         lists.close_wordlists(opened)
     render.cookie_audit(result, as_json=as_json, app=settings)
-    ctx.exit(ExitCode.INTERRUPTED if result.interrupted else ExitCode.NO if result.found else ExitCode.OK)
+    ctx.exit(result.exit_code)

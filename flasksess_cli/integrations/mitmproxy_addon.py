@@ -133,7 +133,7 @@ def published_key(value: str) -> str | None:
         return None
     if found is None:
         return None
-    return found.known.source if found.known is not None else "the built-in list"
+    return found.published or "the built-in list"
 
 
 def summary(record: dict[str, Any]) -> str:
