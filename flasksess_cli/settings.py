@@ -30,7 +30,7 @@ from flasksess_cli.keys import SecretKey, flask_env_key, parse_key, read_key, re
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.cookie import Attempt, Scheme
-    from flasksess_cli.codec.formats import TokenFormat
+    from flasksess_cli.codec.formats import Recognition, TokenFormat
     from flasksess_cli.codec.rules import Rules
 
 NO_KEY = "no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app"
@@ -217,6 +217,19 @@ def attempts(
         age = None if no_max_age else (max_age if max_age is not None else each.max_age)
         found.append(Attempt(each.required_key, each.fallbacks, each.scheme, each.rules, age, each.fallbacks_in_key))
     return found
+
+
+def assume_format(value: str, settings: SessionSettings) -> tuple[SessionSettings, Recognition | None]:
+    """``settings`` for the format named, or else for the one ``value``'s shape suggests (and that suggestion).
+
+    For a search without a key, where no MAC can decide: ``audit cookie`` searches one format's scheme.
+    """
+    if settings.format is not None:
+        return settings, None
+    from flasksess_cli.codec import formats
+
+    recognition = formats.recognise(value)
+    return for_format(settings, recognition.format, source="cookie shape"), recognition
 
 
 def for_format(settings: SessionSettings, fmt: TokenFormat, *, source: str = "--format") -> SessionSettings:

@@ -43,6 +43,7 @@ from flasksess_cli.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.cookie import CookieKind, Scheme
+    from flasksess_cli.codec.rules import Rules
 
 #: progress(bytes of wordlists read, total bytes or None when unknown, candidates tried)
 Progress = Callable[[int, "int | None", int], None]
@@ -146,15 +147,23 @@ _STOPPED_CODES = {
 # --- the target --------------------------------------------------------------------------------------
 
 
-def cookie_target(value: str, *, scheme: Scheme, digest_given: bool) -> tuple[Target, CookieKind]:
-    """What the signature commits to; and the cookie kind ("session" or "session-id").
+def cookie_target(
+    value: str, *, scheme: Scheme, digest_given: bool, rules: Rules | None = None
+) -> tuple[Target, CookieKind]:
+    """What the signature commits to; and the cookie kind ("session", "session-id" or "token").
 
     The digest is guessed from the signature's length unless ``digest_given``; a
-    given digest of the wrong size is refused rather than searched in vain.
+    given digest of the wrong size is refused rather than searched in vain. ``rules``
+    of another token format than Flask's session map it through that format's code.
     """
     from itsdangerous.encoding import base64_decode
 
     from flasksess_cli.codec.cookie import digest_guess, split_signed
+
+    if rules is not None and rules.payload not in ("flask-session", "session-id"):
+        from flasksess_cli.codec.tokens import search_target
+
+        return search_target(value, rules=rules, scheme=scheme), rules.kind
 
     signed, signature_text, kind = split_signed(value)
     try:

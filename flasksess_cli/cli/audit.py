@@ -180,20 +180,21 @@ def audit_cookie(
     """
     from flasksess_cli.audit import search
     from flasksess_cli.audit import wordlists as lists
-    from flasksess_cli.cookie_text import extract_cookie
+    from flasksess_cli.codec import formats
     from flasksess_cli.render import audit as render
+    from flasksess_cli.settings import assume_format
 
     if cookie == "-" and "-" in wordlists:
         raise click.UsageError("COOKIE and --wordlist cannot both be - (stdin is read once)", ctx=ctx)
     settings = resolve_settings(given)
-    value = extract_cookie(read_input(cookie, "cookie"), name=settings.cookie_name)
-    digest_known = given.overrides.get("digest") is not None or settings.app is not None
-    target, kind = search.cookie_target(value, scheme=settings.scheme, digest_given=digest_known)
+    exact = "cookie_name" in settings.explicit or settings.format is not None
+    value = formats.take_cookie(read_input(cookie, "cookie"), name=settings.cookie_name, exact=exact)
+    settings, recognition = assume_format(value, settings)
+    render.assumed_format(recognition)
+    digest_known = "digest" in settings.explicit or settings.app is not None or not formats.of(settings.rules).generic
+    target, kind = search.cookie_target(value, scheme=settings.scheme, digest_given=digest_known, rules=settings.rules)
     if hashcat:
-        from flasksess_cli.audit.hashcat import hashcat_hash, installed_version
-
-        found = hashcat_hash(value, target=target, kind=kind, version=installed_version(), wordlists=wordlists)
-        render.hashcat(found, as_json=as_json)
+        render.hashcat(_hashcat(value, target, kind, settings, wordlists), as_json=as_json)
         return
     opened = lists.open_wordlists(wordlists, shard=shard)
     try:
@@ -208,3 +209,18 @@ def audit_cookie(
         lists.close_wordlists(opened)
     render.cookie_audit(result, as_json=as_json, app=settings)
     ctx.exit(result.exit_code)
+
+
+def _hashcat(value: str, target: Any, kind: Any, settings: SessionSettings, wordlists: tuple[str, ...]) -> Any:
+    """The hashcat hand-off for the format: mode 29100 (a Flask session), 1750 (a remember cookie), or why none."""
+    from flasksess_cli.audit import hashcat
+    from flasksess_cli.codec import formats
+
+    rules = settings.rules
+    if rules.envelope == "remember":
+        return hashcat.remember_hash(target, version=hashcat.installed_version(), wordlists=wordlists)
+    if not rules.is_flask_session and rules.payload != "session-id":
+        raise hashcat.no_mode(f"a {formats.of(rules).title}", target)
+    return hashcat.hashcat_hash(
+        value, target=target, kind=kind, version=hashcat.installed_version(), wordlists=wordlists
+    )

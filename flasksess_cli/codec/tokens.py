@@ -42,6 +42,7 @@ from flasksess_cli.codec.envelope import (
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
+    from flasksess_cli.audit.scan import Target
     from flasksess_cli.codec.envelope import Scheme
     from flasksess_cli.codec.rules import Rules
     from flasksess_cli.keys import SecretKey
@@ -277,6 +278,44 @@ def hex_digest(text: str) -> str | None:
     from flasksess_cli.defaults import DIGEST_SIZES
 
     return next((name for name, size in DIGEST_SIZES.items() if 2 * size == len(text)), None)
+
+
+# --- the key search --------------------------------------------------------------------------------
+
+
+def search_target(value: str, *, rules: Rules, scheme: Scheme) -> Target:
+    """What a token's MAC commits to, for ``audit``'s search: the signed bytes, the MAC, the salt and how the key is used.
+
+    A remember cookie is ``HMAC(key, user id)``: the derivation "none", no salt. Every other
+    token is itsdangerous' ``HMAC(derive(key, salt), signed)`` over the text before its last '.'.
+    (The candidates are the key's bytes: for a remember cookie a text key's Latin-1 bytes,
+    for a Starlette session the UTF-8 of ``str(key)``.)
+    """
+    from flasksess_cli.audit.scan import Target
+
+    decoded = decode_token(value, rules=rules, max_json=1 << 20, keep_errors=True)
+    if rules.envelope == "remember":
+        user_id = (decoded.payload or "").encode("utf-8", "surrogateescape")
+        return Target(user_id, bytes.fromhex(decoded.signature), b"", decoded.digest_guess, "none")
+    signed, signature_text = value.rsplit(".", 1)
+    try:
+        signature = base64_decode(signature_text)
+        signed_bytes = signed.encode("ascii")
+        salt = scheme.salt.encode("utf-8")
+    except (BadData, UnicodeEncodeError):
+        raise BadInput(f"the {rules.library} token has characters no signer writes (is it complete?)") from None
+    if len(signature) != hashlib.new(scheme.digest).digest_size:
+        raise BadInput(
+            f"the signature is {len(signature)} bytes but {scheme.digest} makes {hashlib.new(scheme.digest).digest_size} "
+            f"(is this a {formats_title(rules)}? --format names another)"
+        )
+    return Target(signed_bytes, signature, salt, scheme.digest, scheme.key_derivation)
+
+
+def formats_title(rules: Rules) -> str:
+    from flasksess_cli.codec import formats
+
+    return formats.of(rules).title
 
 
 # --- signing ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from flasksess_cli.audit.hashcat import HashcatHash
     from flasksess_cli.audit.search import CookieAudit
     from flasksess_cli.audit.strength import KeyAudit
+    from flasksess_cli.codec.formats import Recognition
     from flasksess_cli.settings import SessionSettings
 
 
@@ -145,11 +146,21 @@ _STOPPED = {
 }
 
 
+def assumed_format(recognition: Recognition | None) -> None:
+    """On stderr: which token format a search assumed from the value's shape, when it is not Flask's session."""
+    if recognition is None or recognition.format.name == "flask-session":
+        return
+    others = ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
+    also = f"; it could also be: {others} (--format names one)" if others else ""
+    note(f"Note: taking it for a {recognition.format.title} ({plain(recognition.why)}){also}.")
+
+
 def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | None = None) -> None:
     if result.stopped_by == "closed-output":
         return  # nobody reads the output: end quietly (exit 141)
+    fmt = "flask-session" if app is None else app.rules.format
     if as_json:
-        emit_json(cookie_audit_document(result) | app_section(app))
+        emit_json(cookie_audit_document(result) | {"format": fmt} | app_section(app))
         return
     from rich.text import Text
 
@@ -183,9 +194,7 @@ def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | N
                 )
             )
         return
-    console.print(
-        Text.assemble(("FOUND", "bold red"), ": this key signed the cookie; whoever has it can forge any session")
-    )
+    console.print(Text.assemble(("FOUND", "bold red"), f": {_found(fmt)}"))
     emit_value(found.display())
     read = _READ.get(found.variant, f" (as {found.variant})")
     if found.origin == "built-in" and found.wordlist is None:
@@ -201,6 +210,18 @@ def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | N
         ("tried", f"{searched}"),
         ("fix", _FIX),
     ]))  # fmt: skip
+
+
+def _found(fmt: str) -> str:
+    from flasksess_cli.codec import formats
+
+    if fmt == "flask-session":
+        return "this key signed the cookie; whoever has it can forge any session"
+    title = formats.get(fmt).title
+    return (
+        f"this key signed the {title}; whoever has it can forge one, and anything else the app signs with "
+        "the same key (its sessions too, when it is SECRET_KEY)"
+    )
 
 
 def _searched(result: CookieAudit) -> str:
@@ -235,6 +256,7 @@ def hashcat(result: HashcatHash, *, as_json: bool) -> None:
             "accepted": result.accepted,
             "refusal": result.refusal,
             "payload_length": result.payload_length,
+            "notes": list(result.notes),
         })  # fmt: skip
         return
     emit_value(result.line)
@@ -245,6 +267,8 @@ def hashcat(result: HashcatHash, *, as_json: bool) -> None:
     elif result.version is not None:
         note(f"hashcat {result.version} takes it:")
     note(f"{command}   # with this line saved as cookie.hash")
+    for remark in result.notes:
+        note(f"Note: {remark}.")
 
 
 def _shell_word(word: str) -> str:
