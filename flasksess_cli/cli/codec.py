@@ -11,12 +11,14 @@ from flasksess_cli import defaults
 from flasksess_cli.cli.common import ENV_APP_KEY, ENV_COLOUR, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     cookie_argument,
+    cookie_source,
     format_option,
     key_options,
     legacy_epoch_option,
     loaded_cookie_name,
     max_size_option,
     pass_given,
+    pass_request,
     read_input,
     resolve_settings,
     rules_options,
@@ -24,23 +26,27 @@ from flasksess_cli.cli.options import (
     select_rules,
     session_form,
     session_form_options,
+    url_source_options,
 )
 from flasksess_cli.errors import ExitCode
 
 if TYPE_CHECKING:
+    from flasksess_cli.audit.url import PageRequest
     from flasksess_cli.settings import Given
 
 
 @click.command(epilog=ENV_COLOUR)
-@cookie_argument(with_app=False)
+@cookie_argument(with_app=False, url=True)
+@url_source_options
 @format_option
 @rules_options
 @legacy_epoch_option
 @max_size_option
 @json_option
+@pass_request
 def decode(
-    cookie: str, cookie_name: str | None, token_format: str | None, flask_version: str | None,
-    quart_version: str | None, legacy_epoch: bool, max_json: int, as_json: bool,
+    cookie: str | None, cookie_name: str | None, token_format: str | None, flask_version: str | None,
+    quart_version: str | None, legacy_epoch: bool, max_json: int, as_json: bool, request: PageRequest | None,
 ) -> None:  # fmt: skip
     """Show what is inside a session cookie or another signed token. No key needed, nothing verified.
 
@@ -56,6 +62,7 @@ def decode(
       flasksess decode --json "$COOKIE" | jq .session
       flasksess decode --flask 0.12 "$OLD_COOKIE"
       flasksess decode --format flask-wtf-csrf "$CSRF_TOKEN"
+      flasksess decode --url https://staging.example/login --cookie-name session
     """
     from flasksess_cli.codec import formats
     from flasksess_cli.codec.cookie import decode_as
@@ -65,7 +72,7 @@ def decode(
     fmt = token_format or ("flask-session" if flask_version or quart_version else None)
     cookie_name = cookie_name or loaded_cookie_name(click.get_current_context())
     name = cookie_name or (fmt and formats.get(fmt).cookie) or defaults.DEFAULT_COOKIE_NAME
-    text = read_input(cookie, "cookie")
+    text = cookie_source(cookie, request)
     value = formats.take_cookie(text, name=name, exact=bool(cookie_name or fmt), last=rules.last_cookie_wins)
     render.decoded(decode_as(value, fmt=fmt, rules=rules, max_json=max_json), as_json=as_json)
 

@@ -23,6 +23,7 @@ from flasksess_cli.cli.common import LOADED_APP, complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
+    from flasksess_cli.audit.url import PageRequest
     from flasksess_cli.codec.rules import Rules
     from flasksess_cli.settings import Given, SessionSettings
 
@@ -152,11 +153,11 @@ def cookie_name_option(help: str) -> Decorator:
     return click.option("--cookie-name", metavar="NAME", help=help)
 
 
-def cookie_argument(*, with_app: bool) -> Decorator:
-    """The COOKIE argument and --cookie-name, for the commands that read one cookie."""
+def cookie_argument(*, with_app: bool, url: bool = False) -> Decorator:
+    """The COOKIE argument and --cookie-name, for the commands that read one cookie (or take it from ``--url``)."""
     default = defaults.DEFAULT_COOKIE_NAME + (", or the app's" if with_app else "")
     return _stack(
-        click.argument("cookie", metavar="COOKIE"),
+        click.argument("cookie", metavar="[COOKIE]" if url else "COOKIE", required=not url),
         cookie_name_option(f"Which cookie to take from a Cookie: or Set-Cookie: header [default: {default}]."),
     )
 
@@ -236,6 +237,122 @@ key_options = _stack(
         help="An older key that still verifies (repeatable, oldest first, as SECRET_KEY_FALLBACKS).",
     ),
 )
+
+
+#: What audit cookie and audit url search: --wordlist, --no-builtin, --workers.
+search_options = _stack(
+    click.option(
+        "--wordlist",
+        "wordlists",
+        multiple=True,
+        metavar="FILE",
+        shell_complete=complete_path,
+        help="Also try each line of FILE (repeatable; - for stdin, so <(generator) works; "
+        "flask-unsign for the flask-unsign-wordlist package's list, numbered by its lines).",
+    ),
+    click.option(
+        "--no-builtin", is_flag=True, help="Skip the default candidates (published keys and the flask-unsign list)."
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1, max=defaults.MAX_AUDIT_WORKERS),
+        metavar="N",
+        help="Threads (processes for the pure-Python engine) searching the wordlists [default and at most: one per "
+        "core].",
+    ),
+)
+
+
+# --- requesting a page: sizecheck --url, audit url, decode --url, audit cookie --url --------------------------
+
+
+def pair_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    separator = ":" if param.name == "header_lines" else "="
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition(separator)
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value[:40]!r} is not {param.metavar}", ctx=ctx, param=param)
+        pairs.append((key.strip(), rest.strip() if separator == ":" else rest))
+    return pairs
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def request_options(prefix: str = "", *, cookies: bool = True, agent: bool = False) -> Decorator:
+    """How to request a page: --header, --cookie, --insecure, --timeout (and --user-agent, --proxy)."""
+
+    def helped(text: str) -> str:
+        return _sentence(prefix + text)
+
+    options = [
+        click.option("--header", "-H", "header_lines", multiple=True, callback=pair_option, metavar="'NAME: VALUE'",
+                     help=helped("a request header (repeatable).")),
+        click.option("--cookie", "cookie_pairs", multiple=True, callback=pair_option, metavar="NAME=VALUE",
+                     help=helped("a cookie the browser already holds, for a logged-in view (repeatable).")),
+        click.option("--insecure", is_flag=True, help=helped("accept an untrusted TLS certificate (self-signed dev server).")),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+                     metavar="SECONDS", help=helped("give up when the whole exchange takes longer.")),
+    ]  # fmt: skip
+    if not cookies:
+        options.pop(1)
+    if agent:
+        options += [
+            click.option("--user-agent", metavar="TEXT", help=helped("the User-Agent to send.")),
+            click.option("--proxy", metavar="URL", help=helped(
+                "send the requests through this HTTP proxy (Burp, mitmproxy) [default: the environment's].")),
+        ]  # fmt: skip
+    return _stack(*options)
+
+
+#: --url for a command that reads one cookie (decode, audit cookie): flask-unsign's --server workflow.
+url_source_options = _stack(
+    click.option(
+        "--url",
+        "source_url",
+        metavar="URL",
+        help="Take the cookie from the responses to this URL (redirects followed), instead of COOKIE.",
+    ),
+    request_options("with --url: ", cookies=False, agent=True),
+)
+
+_REQUEST = ("header_lines", "cookie_pairs", "insecure", "timeout", "user_agent", "proxy")
+
+
+def pass_request(f: Any) -> Any:
+    """Hand the request options to the command as one ``request: PageRequest | None`` argument (None without a URL)."""
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        from flasksess_cli.audit.url import PageRequest
+
+        taken = {name: kwargs.pop(name) for name in _REQUEST if name in kwargs}
+        url = kwargs.pop("source_url", None) if "source_url" in kwargs else kwargs.get("url")
+        if url is None:
+            request = None
+        else:
+            request = PageRequest(
+                url, headers=tuple(taken.get("header_lines") or ()), cookies=tuple(taken.get("cookie_pairs") or ()),
+                insecure=bool(taken.get("insecure")), timeout=float(taken.get("timeout") or 10.0),
+                user_agent=taken.get("user_agent"), proxy=taken.get("proxy"),
+            )  # fmt: skip
+        return f(*args, request=request, **kwargs)
+
+    return command
+
+
+def cookie_source(cookie: str | None, request: PageRequest | None) -> str:
+    """The cookie text to read: COOKIE (``-``, ``@FILE``, the value) or the Set-Cookie lines of ``--url``'s responses."""
+    if (cookie is None) == (request is None):
+        raise click.UsageError("give either COOKIE or --url", ctx=click.get_current_context())
+    if request is None:
+        return read_input(str(cookie), "cookie")
+    from flasksess_cli.audit.url import fetch_page, set_cookie_text
+
+    page, _, _ = fetch_page(request)
+    return set_cookie_text(page)
 
 
 def session_form(*, tagged: bool, python_literal: str | None) -> str:

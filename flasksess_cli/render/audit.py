@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from flasksess_cli.audit.hashcat import HashcatHash
     from flasksess_cli.audit.search import CookieAudit
     from flasksess_cli.audit.strength import KeyAudit
+    from flasksess_cli.audit.url import UrlAudit
+    from flasksess_cli.codec.envelope import Verification
     from flasksess_cli.codec.formats import Recognition
     from flasksess_cli.settings import SessionSettings
 
@@ -324,3 +326,110 @@ def key_audit(results: Sequence[KeyAudit], *, as_json: bool, app: SessionSetting
         console.print(grid(rows))
     if any(r.weak for r in results):
         console.print(Text.assemble(("fix", "bold"), f": {_FIX}"))
+
+
+# --- audit url -----------------------------------------------------------------------------------------------
+
+
+def url_audit_document(result: UrlAudit) -> dict[str, Any]:
+    """audit url --json: the documented keys (README, "flasksess audit url")."""
+    from flasksess_cli.render.codec import verification_document
+
+    page = result.page
+    artefacts = []
+    for index, found in enumerate(result.found):
+        signed = result.signs[index] if result.signs else None
+        artefacts.append({
+            "where": found.artefact.where,
+            "name": found.artefact.name,
+            "origin": found.artefact.origin,
+            "value": found.artefact.value,
+            "format": found.recognition.format.name,
+            "recognition": found.recognition.document(),
+            "searchable": found.target is not None,
+            "problem": found.problem,
+            "rate": None if found.rate is None else round(found.rate),
+            "searched": found is result.searched,
+            "signed_by_key": None if signed is None else signed.verified,
+            "verification": None if signed is None else verification_document(signed),
+        })  # fmt: skip
+    return {
+        "url": page.url,
+        "final_url": page.final_url,
+        "status": page.status,
+        "exchanges": [{"method": e.method, "url": e.url, "status": e.status} for e in page.exchanges],
+        "body_bytes": page.body_bytes,
+        "truncated": page.truncated,
+        "artefacts": artefacts,
+        "dropped": result.dropped,
+        "found": result.key_found,
+        "search": None if result.search is None else cookie_audit_document(result.search),
+    }
+
+
+def url_audit(result: UrlAudit, *, as_json: bool, app: SessionSettings | None = None) -> None:
+    search = result.search
+    if search is not None and search.stopped_by == "closed-output":
+        return
+    if as_json:
+        emit_json(url_audit_document(result) | app_section(app))
+        return
+    from rich.text import Text
+
+    console = make_console()
+    page = result.page
+    where = f"{page.exchanges[-1].origin}, {page.body_bytes:,} bytes" + (
+        " (the rest not read)" if page.truncated else ""
+    )
+    if not result.found:
+        console.print(Text.assemble(("NOTHING SIGNED", "bold green"), ": the page shows no signed cookie, form token, "
+                                    "meta tag, link or header"))  # fmt: skip
+        console.print(grid([("page", Text(plain(where)))]))
+        return
+    searched = result.searched
+    if search is None or searched is None:
+        console.print(Text.assemble(("NOT SEARCHED", "bold yellow"), ": no artefact on the page can be searched"))
+    elif search.found is None:
+        label = _STOPPED.get(search.stopped_by or "", "INTERRUPTED") if search.interrupted else "NOT FOUND"
+        style = "bold yellow" if search.interrupted else "bold green"
+        console.print(Text.assemble((label, style), f": no key among {_searched(search)}"))
+    else:
+        signs = sum(1 for verdict in result.signs if verdict is not None and verdict.verified)
+        console.print(Text.assemble(
+            ("FOUND", "bold red"),
+            f": the key behind this page is guessable; it signs {signs} of the {len(result.found)} "
+            "signed artefacts the page shows, and whoever has it can forge them all",
+        ))  # fmt: skip
+        emit_value(search.found.display())
+    rows: list[tuple[str, Any]] = [("page", Text(plain(where)))]
+    for index, found in enumerate(result.found):
+        rows.append((
+            "searched" if found is searched else "seen",
+            Text(plain(_artefact_line(found, result.signs[index] if result.signs else None))),
+        ))  # fmt: skip
+    if result.dropped:
+        rows.append(("note", f"{result.dropped} more distinct artefacts not kept"))
+    if search is not None and search.found is not None:
+        rows += [("tried", _searched(search)), ("fix", _FIX)]
+    console.print(grid(rows))
+
+
+def _artefact_line(found: Any, verdict: Verification | None) -> str:
+    artefact = found.artefact
+    text = f"{artefact.describe()}: {found.recognition.format.title}"
+    if not found.recognition.certain:
+        text += " (assumed from its shape)"
+    if found.rate is not None:
+        text += f", {found.rate / 1e6:.1f}M candidates/s per thread"
+    if found.problem:
+        text += f"; not searchable: {found.problem}"
+    if verdict is not None:
+        from flasksess_cli.codec import formats
+
+        what = formats.of(verdict.cookie.rules).title
+        text += f"; signed by this key as {_a(what)}" if verdict.verified else "; not signed by this key"
+    return text
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

@@ -30,13 +30,19 @@ USER_AGENT = "flasksess-sizecheck (+https://pypi.org/project/flasksess/)"
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request and its response, as far as cookies go."""
+    """One request and its response, as far as cookies go (and, when asked for, the last response's headers and body)."""
 
     method: str
     url: str
     status: int
     set_cookies: tuple[str, ...]
     cookie_header: str | None
+    #: Every response header (name, value), when :func:`fetch` was asked for the body.
+    headers: tuple[tuple[str, str], ...] = ()
+    #: The start of the body (``body_limit`` bytes at most) of the last response, when asked for.
+    body: bytes = b""
+    #: The body was longer than ``body_limit``.
+    truncated: bool = False
 
     @property
     def origin(self) -> str:
@@ -57,8 +63,16 @@ def fetch(
     insecure: bool = False,
     timeout: float = 10.0,
     max_redirects: int = 20,
+    body_limit: int = 0,
+    user_agent: str = USER_AGENT,
+    proxy: str | None = None,
 ) -> tuple[list[Exchange], str]:
-    """The exchanges from ``url`` to the last response, and the last URL."""
+    """The exchanges from ``url`` to the last response, and the last URL.
+
+    With ``body_limit``, the last response carries its headers and the first ``body_limit``
+    bytes of its body (``audit url`` reads the page). ``proxy`` (``http://host:port``)
+    replaces the proxies of the environment.
+    """
     # http.client refuses a response with more than 100 header lines; a page setting 150 cookies is
     # exactly what the per-domain count is for. A one-shot CLI process may raise the module's cap.
     if getattr(http.client, "_MAXHEADERS", 0) < MAX_RESPONSE_HEADERS:
@@ -67,22 +81,29 @@ def fetch(
     if insecure:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-    opener = urllib.request.build_opener(_NoRedirects(), urllib.request.HTTPSHandler(context=context))
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirects(), urllib.request.HTTPSHandler(context=context)]
+    if proxy is not None:
+        check_url(proxy)
+        handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+    opener = urllib.request.build_opener(*handlers)
     method = "POST" if data else "GET"
     body = urlencode(list(data)).encode("ascii") if data else None
     exchanges: list[Exchange] = []
     for _ in range(max_redirects + 1):
         check_url(url)
         request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - scheme checked above
-        request.add_header("User-Agent", USER_AGENT)
+        request.add_header("User-Agent", user_agent)
         for name, value in headers:
             request.add_header(name, value)
         sent = jar.header_for(url)
         if sent:
             request.add_header("Cookie", sent)
-        status, response_headers = _send(opener, request, url, timeout=timeout)
+        status, response_headers, body = _send(opener, request, url, timeout=timeout, body_limit=body_limit)
         set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
-        exchanges.append(Exchange(method, url, status, set_cookies, sent or None))
+        kept = tuple((name, _wire_text(value)) for name, value in response_headers.items()) if body_limit else ()
+        exchanges.append(
+            Exchange(method, url, status, set_cookies, sent or None, kept, body[:body_limit], len(body) > body_limit)
+        )
         for line in set_cookies:
             jar.set(line, url)
         location = response_headers.get("Location")
@@ -102,15 +123,20 @@ def check_url(url: str) -> None:
 
 
 def _send(
-    opener: urllib.request.OpenerDirector, request: urllib.request.Request, url: str, *, timeout: float
-) -> tuple[int, Message]:
+    opener: urllib.request.OpenerDirector,
+    request: urllib.request.Request,
+    url: str,
+    *,
+    timeout: float,
+    body_limit: int = 0,
+) -> tuple[int, Message, bytes]:
     host = urlsplit(url).netloc
     try:
         with opener.open(request, timeout=timeout) as response:
-            return int(response.status), response.headers
+            return int(response.status), response.headers, response.read(body_limit + 1) if body_limit else b""
     except urllib.error.HTTPError as exc:  # 3xx (not followed here), 4xx, 5xx: all carry headers
         with exc:
-            return exc.code, exc.headers
+            return exc.code, exc.headers, exc.read(body_limit + 1) if body_limit else b""
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, ssl.SSLCertVerificationError):
