@@ -151,7 +151,13 @@ def flask_security_app(key: str, **config: Any) -> tuple[Any, Any]:
     class User(db.Model, fsqla.FsUserMixin):  # type: ignore[name-defined, misc]
         pass
 
-    datastore = fs.SQLAlchemyUserDatastore(db, User, Role)
+    class WebAuthn(db.Model, fsqla.FsWebAuthnMixin):  # type: ignore[name-defined, misc]
+        pass
+
+    class FsRefreshTracker(db.Model, fsqla.FsRefreshTrackerMixin):  # type: ignore[name-defined, misc]
+        pass
+
+    datastore = fs.SQLAlchemyUserDatastore(db, User, Role, WebAuthn, refresh_tracker_model=FsRefreshTracker)
     app.security = fs.Security(app, datastore)  # type: ignore[attr-defined]
     with app.app_context():
         db.create_all()

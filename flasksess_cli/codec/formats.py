@@ -463,17 +463,18 @@ def _untimed(value: str, found: Shape) -> list[tuple[TokenFormat, str]]:
 
 
 def take_cookie(text: str, *, name: str, exact: bool, last: bool = False) -> str:
-    """The value to read from pasted cookie text: the cookie ``name``; unless ``exact``, else a cookie with a name
-    one of these formats uses (``remember_token``, ``QUART_AUTH``, ...), else the only cookie there is.
+    """The value to read from pasted cookie text: the cookie ``name``; unless ``exact``, the first signed-looking
+    cookie of: ``name``, a name one of these formats uses (``remember_token``, ``QUART_AUTH``, ...), any name.
     """
     from flasksess_cli.cookie_text import extract_cookie, read_cookies
 
     if exact:
         return extract_cookie(text, name=name, last=last)
-    names = [cookie.name for cookie in read_cookies(text).cookies]
-    if name not in names:
-        known = {f.cookie for f in FORMATS.values() if f.cookie}
-        chosen = next((n for n in names if n in known), names[0] if len(set(names)) == 1 else None)
-        if chosen:
-            name = chosen
-    return extract_cookie(text, name=name, last=last)
+    cookies = read_cookies(text).cookies
+    signed = [c.name for c in cookies if shape(c.value.strip('"')) is not None]
+    known = {f.cookie for f in FORMATS.values() if f.cookie}
+    chosen = next(
+        (n for n in (name, *(n for n in signed if n in known), *signed) if n in signed),
+        name if name in (c.name for c in cookies) or len(cookies) != 1 else cookies[0].name,
+    )
+    return extract_cookie(text, name=chosen if chosen is not None else name, last=last)
