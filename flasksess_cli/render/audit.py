@@ -396,9 +396,7 @@ def url_audit(result: UrlAudit, *, as_json: bool, app: SessionSettings | None = 
     else:
         signs = sum(1 for verdict in result.signs if verdict is not None and verdict.verified)
         console.print(Text.assemble(
-            ("FOUND", "bold red"),
-            f": the key behind this page is guessable; it signs {signs} of the {len(result.found)} "
-            "signed artefacts the page shows, and whoever has it can forge them all",
+            ("FOUND", "bold red"), f": the page's key is guessable; it signs {signs} of its {len(result.found)} artefacts"
         ))  # fmt: skip
         emit_value(search.found.display())
     rows: list[tuple[str, Any]] = [("page", Text(plain(where)))]
@@ -410,7 +408,11 @@ def url_audit(result: UrlAudit, *, as_json: bool, app: SessionSettings | None = 
     if result.dropped:
         rows.append(("note", f"{result.dropped} more distinct artefacts not kept"))
     if search is not None and search.found is not None:
-        rows += [("tried", _searched(search)), ("fix", _FIX)]
+        rows += [
+            ("risk", "whoever has the key can forge every artefact it signs: sessions, logins, CSRF tokens"),
+            ("tried", _searched(search)),
+            ("fix", _FIX),
+        ]
     console.print(grid(rows))
 
 

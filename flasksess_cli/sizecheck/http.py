@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from flasksess_cli.errors import BadInput
@@ -89,6 +90,7 @@ def fetch(
     method = "POST" if data else "GET"
     body = urlencode(list(data)).encode("ascii") if data else None
     exchanges: list[Exchange] = []
+    deadline = time.monotonic() + timeout
     for _ in range(max_redirects + 1):
         check_url(url)
         request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - scheme checked above
@@ -98,7 +100,9 @@ def fetch(
         sent = jar.header_for(url)
         if sent:
             request.add_header("Cookie", sent)
-        status, response_headers, body = _send(opener, request, url, timeout=timeout, body_limit=body_limit)
+        status, response_headers, body = _send(
+            opener, request, url, timeout=timeout, body_limit=body_limit, deadline=deadline
+        )
         set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
         kept = tuple((name, _wire_text(value)) for name, value in response_headers.items()) if body_limit else ()
         exchanges.append(
@@ -129,14 +133,15 @@ def _send(
     *,
     timeout: float,
     body_limit: int = 0,
+    deadline: float = float("inf"),
 ) -> tuple[int, Message, bytes]:
     host = urlsplit(url).netloc
     try:
         with opener.open(request, timeout=timeout) as response:
-            return int(response.status), response.headers, response.read(body_limit + 1) if body_limit else b""
+            return int(response.status), response.headers, _read_body(response, body_limit, deadline)
     except urllib.error.HTTPError as exc:  # 3xx (not followed here), 4xx, 5xx: all carry headers
         with exc:
-            return exc.code, exc.headers, exc.read(body_limit + 1) if body_limit else b""
+            return exc.code, exc.headers, _read_body(exc, body_limit, deadline)
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, ssl.SSLCertVerificationError):
@@ -151,6 +156,22 @@ def _send(
         raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
     except (http.client.HTTPException, OSError, ValueError) as exc:
         raise BadInput(f"the request to {host} failed: {type(exc).__name__}: {exc}") from None
+
+
+def _read_body(response: Any, limit: int, deadline: float) -> bytes:
+    """At most ``limit + 1`` bytes of the body (more says it was longer), read before ``deadline``: a server that
+    dribbles its page a byte at a time is cut off there, not after the whole page."""
+    chunks: list[bytes] = []
+    total = 0
+    while limit and total <= limit:
+        if time.monotonic() > deadline:
+            raise TimeoutError("the deadline passed")
+        chunk = response.read1(min(1 << 16, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _wire_text(header_value: str) -> str:
