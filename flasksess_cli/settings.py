@@ -82,6 +82,13 @@ class SessionSettings(NamedTuple):
     format: str | None = None
 
     @property
+    def cookie_names(self) -> tuple[str, ...]:
+        """The cookie names the app configured for its tokens (``REMEMBER_COOKIE_NAME``, ``QUART_AUTH_COOKIE_NAME``)."""
+        return tuple(
+            value for name, value in self.app_config if name.endswith("_COOKIE_NAME") and isinstance(value, str)
+        )
+
+    @property
     def max_age(self) -> int | None:
         """The age past which the app refuses it: the session lifetime, or the token format's limit."""
         return self.lifetime if self.rules.is_flask_session else self.rules.max_age

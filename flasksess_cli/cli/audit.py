@@ -182,7 +182,8 @@ def audit_cookie(
         raise click.UsageError("COOKIE and --wordlist cannot both be - (stdin is read once)", ctx=ctx)
     settings = resolve_settings(given)
     exact = "cookie_name" in settings.explicit or settings.format is not None
-    value = formats.take_cookie(cookie_source(cookie, request), name=settings.cookie_name, exact=exact)
+    text = cookie_source(cookie, request)
+    value = formats.take_cookie(text, name=settings.cookie_name, exact=exact, also=settings.cookie_names)
     settings, recognition = assume_format(value, settings)
     render.assumed_format(recognition)
     digest_known = "digest" in settings.explicit or settings.app is not None or not formats.of(settings.rules).generic

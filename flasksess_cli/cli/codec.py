@@ -123,7 +123,9 @@ def verify(
     settings = resolve_settings(given, need_key=True)
     exact = "cookie_name" in settings.explicit or settings.format is not None
     text = read_input(cookie, "cookie")
-    value = formats.take_cookie(text, name=settings.cookie_name, exact=exact, last=settings.rules.last_cookie_wins)
+    value = formats.take_cookie(
+        text, name=settings.cookie_name, exact=exact, last=settings.rules.last_cookie_wins, also=settings.cookie_names
+    )
     tries = attempts(value, settings, max_age=max_age, no_max_age=no_max_age)
     result = verify_first(value, tries, max_json=max_json)
     if settings.key_reading and not result.verified:

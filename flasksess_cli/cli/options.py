@@ -326,13 +326,12 @@ def pass_request(f: Any) -> Any:
 
     @functools.wraps(f)
     def command(*args: Any, **kwargs: Any) -> Any:
-        from flasksess_cli.audit.url import PageRequest
-
         taken = {name: kwargs.pop(name) for name in _REQUEST if name in kwargs}
         url = kwargs.pop("source_url", None) if "source_url" in kwargs else kwargs.get("url")
-        if url is None:
-            request = None
-        else:
+        request = None
+        if url is not None:  # the page machinery loads only when a page is asked for
+            from flasksess_cli.audit.url import PageRequest
+
             request = PageRequest(
                 url, headers=tuple(taken.get("header_lines") or ()), cookies=tuple(taken.get("cookie_pairs") or ()),
                 insecure=bool(taken.get("insecure")), timeout=float(taken.get("timeout") or 10.0),

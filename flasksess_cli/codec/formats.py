@@ -33,6 +33,7 @@ every format a shape admits, the likeliest first, for ``verify`` to try).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flasksess_cli.codec.rules import CURRENT, Rules
@@ -462,19 +463,17 @@ def _untimed(value: str, found: Shape) -> list[tuple[TokenFormat, str]]:
 # --- which cookie to read ------------------------------------------------------------------------
 
 
-def take_cookie(text: str, *, name: str, exact: bool, last: bool = False) -> str:
-    """The value to read from pasted cookie text: the cookie ``name``; unless ``exact``, the first signed-looking
-    cookie of: ``name``, a name one of these formats uses (``remember_token``, ``QUART_AUTH``, ...), any name.
+def take_cookie(text: str, *, name: str, exact: bool, last: bool = False, also: Iterable[str] = ()) -> str:
+    """The value to read from pasted cookie text: the cookie ``name``; unless ``exact``, when ``name`` holds nothing
+    signed, the first signed-looking cookie whose name one of these formats uses (``remember_token``, ``QUART_AUTH``,
+    and the names in ``also``: the app's own, ``REMEMBER_COOKIE_NAME``, ...).
     """
     from flasksess_cli.cookie_text import extract_cookie, read_cookies
 
-    if exact:
-        return extract_cookie(text, name=name, last=last)
-    cookies = read_cookies(text).cookies
-    signed = [c.name for c in cookies if shape(c.value.strip('"')) is not None]
-    known = {f.cookie for f in FORMATS.values() if f.cookie}
-    chosen = next(
-        (n for n in (name, *(n for n in signed if n in known), *signed) if n in signed),
-        name if name in (c.name for c in cookies) or len(cookies) != 1 else cookies[0].name,
-    )
-    return extract_cookie(text, name=chosen if chosen is not None else name, last=last)
+    if not exact:
+        cookies = read_cookies(text).cookies
+        signed = [c.name for c in cookies if c.name is not None and shape(c.value.strip('"')) is not None]
+        known = {f.cookie for f in FORMATS.values() if f.cookie} | set(also)
+        if name not in signed:
+            name = next((n for n in signed if n in known), name)
+    return extract_cookie(text, name=name, last=last)
