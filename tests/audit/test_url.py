@@ -246,3 +246,17 @@ def test_memory_stays_bounded_on_a_huge_page(serve: Serve) -> None:
     )
     peak_kib = int(done.stdout.strip())
     assert peak_kib < 160 * 1024, f"peak RSS {peak_kib} KiB"
+
+
+def test_the_demos_login_page_points_at_audit_url_and_the_command_does_what_it_says(
+    invoke: Invoke, serve: Serve
+) -> None:
+    from flasksess_cli.demo.app import create_app
+
+    base = serve(create_app("dev"))  # the tutorial's key: published, found at once
+    with urllib.request.urlopen(f"{base}/login", timeout=30) as response:  # noqa: S310 - 127.0.0.1
+        page = response.read().decode()
+    assert f"<code>flasksess audit url {base}/login</code>" in page
+    code, document = audit_json(invoke, f"{base}/login")
+    assert code == 1 and document["search"]["key"] == "dev"
+    assert [a["format"] for a in document["artefacts"]] == ["flask-session"]  # its CSRF token is not signed
