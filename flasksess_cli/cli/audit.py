@@ -185,12 +185,14 @@ def audit_cookie(
     text = cookie_source(cookie, request)
     value = formats.take_cookie(text, name=settings.cookie_name, exact=exact, also=settings.cookie_names)
     settings, recognition = assume_format(value, settings)
-    render.assumed_format(recognition)
     digest_known = "digest" in settings.explicit or settings.app is not None or not formats.of(settings.rules).generic
     target, kind = search.cookie_target(value, scheme=settings.scheme, digest_given=digest_known, rules=settings.rules)
     if hashcat:
-        render.hashcat(_hashcat(value, target, kind, settings, wordlists), as_json=as_json)
+        handoff = _hashcat(value, target, kind, settings, wordlists)
+        render.assumed_format(recognition)
+        render.hashcat(handoff, as_json=as_json)
         return
+    render.assumed_format(recognition)
     opened = lists.open_wordlists(wordlists, shard=shard)
     try:
         with render.audit_progress(enabled=not as_json) as progress:

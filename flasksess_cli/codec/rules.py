@@ -174,10 +174,10 @@ class Rules(NamedTuple):
         """``Flask 3.1 (itsdangerous 2.1.1+, Werkzeug 3.1+, Python 3.11)``: what the report says it applied."""
         if self.framework == "flask-session":
             return f"{self.name} (a signed server-side session id: SECRET_KEY only, salt 'flask-session')"
+        if self.envelope == "remember":
+            return f"{self.name} ({self.signing()})"
         if not self.is_flask_session:
-            signer = {"timed": "URLSafeTimedSerializer", "untimed": "URLSafeSerializer", "remember": "hmac"}[
-                self.envelope
-            ]
+            signer = "URLSafeTimedSerializer" if self.envelope == "timed" else "URLSafeSerializer"
             if self.payload == "starlette-session":
                 signer = "TimestampSigner over base64 of json.dumps"
             return f"{self.name} ({signer}; {self.signing()})"

@@ -150,8 +150,8 @@ _STOPPED = {
 
 def assumed_format(recognition: Recognition | None) -> None:
     """On stderr: which token format a search assumed from the value's shape, when it is not Flask's session."""
-    if recognition is None or recognition.format.name == "flask-session":
-        return
+    if recognition is None or recognition.format.name == "flask-session" or recognition.certain:
+        return  # the report names the format; only an assumption is worth a note
     others = ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
     also = f"; it could also be: {others} (--format names one)" if others else ""
     note(f"Note: taking it for a {recognition.format.title} ({plain(recognition.why)}){also}.")

@@ -136,7 +136,8 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[s
     if cookie.payload_error:
         rows.append(("payload", Text(plain(cookie.payload_error), style="red")))
     elif rules.envelope == "remember":
-        rows.append(("payload", f"the user id as text: {cookie.json_bytes} bytes, readable by anyone"))
+        size = f"{cookie.json_bytes} byte{'s' if cookie.json_bytes != 1 else ''}"
+        rows.append(("payload", f"the user id as text: {size}, readable by anyone"))
     elif cookie.compressed:
         rows.append(
             ("payload", f"zlib-compressed: {cookie.stored_bytes} bytes inflate to {cookie.json_bytes} bytes of JSON")
