@@ -327,7 +327,8 @@ def verify_cookie(
         if not cookie.timestamp_in_range:
             return Verification(cookie, "malformed-timestamp", matched, age, max_age, "http-500", signer)
     if cookie.payload_error:
-        failed: Outcome = "rejected" if token and rules.bad_payload == "rejected" else "http-500"
+        refuses = token and rules.bad_payload == "rejected" and cookie.payload_outcome != "http-500"
+        failed: Outcome = "rejected" if refuses else "http-500"
         return Verification(cookie, "malformed-payload", matched, age, max_age, failed, signer)
     if token:
         return Verification(cookie, "valid", matched, age, max_age, "accepted", signer, tuple(notes))

@@ -53,13 +53,13 @@ JSON_DEPTH_NOTE = 900
 JSON_DEPTH_LIMIT = 1490
 
 
-def what_follows(rules: Rules) -> str:
-    """What the library does with a signed token whose payload it cannot load."""
+def what_follows(rules: Rules, outcome: str | None = None) -> str:
+    """What the library does with a signed token whose payload it cannot load (or use: ``outcome`` "http-500")."""
     from flasksess_cli.codec import formats
 
     if rules.framework == "itsdangerous":
         return "itsdangerous' loads() raises BadPayload"
-    if rules.bad_payload == "rejected":
+    if rules.bad_payload == "rejected" and outcome != "http-500":
         return formats.of(rules).refuses
     return f"{rules.name} answers HTTP 500 (the error escapes it)"
 
@@ -96,7 +96,8 @@ def decode_token(
     else:
         cookie = _json_payload(cookie, payload_text, max_json)
     if cookie.payload_error and not keep_errors:
-        raise BadInput(f"{cookie.payload_error} (so for a signed token with this payload, {what_follows(rules)})")
+        follows = what_follows(rules, cookie.payload_outcome)
+        raise BadInput(f"{cookie.payload_error} (so for a signed token with this payload, {follows})")
     return cookie
 
 
@@ -175,7 +176,22 @@ def _loaded(cookie: DecodedCookie, text: str) -> DecodedCookie:
                 payload_error=f"the payload is JSON {what}, which Starlette's Session() cannot hold ({type(exc).__name__})"
             )
         return cookie._replace(session=session, data=data)
+    if cookie.rules.framework == "flask-wtf" and not (isinstance(data, str) and data.isascii()):
+        what = "text with non-ASCII characters" if isinstance(data, str) else f"a JSON {_json_kind(data)}"
+        return cookie._replace(
+            data=data,
+            payload_outcome="http-500",
+            payload_error=(
+                f"the token holds {what}: Flask-WTF compares it with the session's csrf_token using "
+                "hmac.compare_digest, which raises TypeError for it"
+            ),
+        )
     return cookie._replace(data=data)
+
+
+def _json_kind(data: Any) -> str:
+    names = {dict: "object", list: "array", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    return names.get(type(data), type(data).__name__)
 
 
 def _starlette_payload(cookie: DecodedCookie, text: str, max_json: int) -> DecodedCookie:

@@ -275,7 +275,7 @@ def _token_detail(result: Verification) -> str:
         return f"{_a(fmt.title)} signed with {key}, but dated {duration(result.age_seconds or 0)} in the future: {fmt.refuses}"
     if result.reason == "malformed-timestamp":
         return f"{_a(fmt.title)} signed with {key}, but its timestamp is malformed: {fmt.refuses}"
-    return f"{_a(fmt.title)} signed with {key}, but its payload cannot be loaded: {what_follows(rules)}"
+    return f"{_a(fmt.title)} signed with {key}, but its payload cannot be used: {what_follows(rules, result.outcome)}"
 
 
 def verification_document(result: Verification) -> dict[str, Any]:

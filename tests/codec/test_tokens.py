@@ -435,3 +435,19 @@ def test_the_format_names_are_one_list() -> None:
     from flasksess_cli.defaults import TOKEN_FORMATS
 
     assert tuple(FORMATS) == TOKEN_FORMATS
+
+
+def test_a_csrf_token_holding_no_ascii_string_is_flask_wtfs_http_500(invoke: Invoke) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    app = flask_app(KEY)
+    client = app.test_client()
+    client.get("/login")
+    for value in (42, ["a"], "é" * 40):
+        token = URLSafeTimedSerializer(KEY, salt="wtf-csrf-token").dumps(value)
+        with pytest.raises(TypeError):  # what Flask-WTF itself does with it: its 500
+            app.config["PROPAGATE_EXCEPTIONS"] = True
+            client.post("/form", data={"csrf_token": token})
+        code, document = run_json(invoke, ["verify", "--format", "flask-wtf-csrf", "-k", KEY, token])
+        assert code == 1 and document["reason"] == "malformed-payload" and document["outcome"] == "http-500"
+        assert "hmac.compare_digest" in document["error"]
