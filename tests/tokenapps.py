@@ -198,22 +198,34 @@ def wait_until_listening(port: int, alive: Callable[[], bool], deadline: float =
 
 
 @contextmanager
-def uvicorn_server(app: Any) -> Iterator[str]:
-    """``app`` on uvicorn, on 127.0.0.1 and a free port, in a thread; yields the base URL."""
-    import uvicorn
-
-    sock = listening_socket()
-    config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="none")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+def serving(name: str, run: Callable[[], None], stop: Callable[[], None], sock: socket.socket) -> Iterator[str]:
+    """Run a server's ``run`` in a thread on ``sock``; yield its base URL once it answers; ``stop`` it after."""
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     port = sock.getsockname()[1]
     try:
         wait_until_listening(port, thread.is_alive)
         yield f"http://127.0.0.1:{port}"
     finally:
-        server.should_exit = True
+        stop()
         thread.join(timeout=10)
+
+
+@contextmanager
+def uvicorn_server(app: Any) -> Iterator[str]:
+    """``app`` on uvicorn, on 127.0.0.1 and a free port, in a thread; yields the base URL."""
+    import uvicorn
+
+    sock = listening_socket()
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", ws="none"))
+
+    def stop() -> None:
+        server.should_exit = True
+
+    try:
+        with serving("uvicorn", lambda: server.run(sockets=[sock]), stop, sock) as url:
+            yield url
+    finally:
         sock.close()
 
 
@@ -229,20 +241,15 @@ def hypercorn_server(app: Any) -> Iterator[str]:
     config.accesslog = None
     config.errorlog = None
     loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
+    stopped = asyncio.Event()
 
     def run() -> None:
         asyncio.set_event_loop(loop)
-        loop.run_until_complete(serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+        loop.run_until_complete(serve(app, config, shutdown_trigger=stopped.wait))  # type: ignore[arg-type]
 
-    thread = threading.Thread(target=run, name="hypercorn", daemon=True)
-    thread.start()
-    port = sock.getsockname()[1]
     try:
-        wait_until_listening(port, thread.is_alive)
-        yield f"http://127.0.0.1:{port}"
+        with serving("hypercorn", run, lambda: loop.call_soon_threadsafe(stopped.set), sock) as url:
+            yield url
     finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=10)
         loop.close()
         sock.detach()  # Hypercorn took the descriptor over and closed it

@@ -199,13 +199,17 @@ def audit_cookie(
             result = search.audit_cookie(
                 target, kind=kind, scheme=settings.scheme, wordlists=opened, builtin=not no_builtin,
                 workers=workers or search.default_workers(), progress=progress, shard=shard,
-                engine="python" if os.environ.get("FLASKSESS_AUDIT_ENGINE") == "python" else None,
-                stop_when=render.output_closed,
+                engine=_engine(), stop_when=render.output_closed,
             )  # fmt: skip
     finally:
         lists.close_wordlists(opened)
     render.cookie_audit(result, as_json=as_json, app=settings)
     ctx.exit(result.exit_code)
+
+
+def _engine() -> Any:
+    """FLASKSESS_AUDIT_ENGINE=python runs the pure-Python twin; else the C kernel where it was built."""
+    return "python" if os.environ.get("FLASKSESS_AUDIT_ENGINE") == "python" else None
 
 
 def _hashcat(value: str, target: Any, kind: Any, settings: SessionSettings, wordlists: tuple[str, ...]) -> Any:
@@ -258,7 +262,7 @@ def audit_url(
     from flasksess_cli.render import audit as render
 
     settings = resolve_settings(given)
-    engine: Any = "python" if os.environ.get("FLASKSESS_AUDIT_ENGINE") == "python" else None
+    engine = _engine()
     page, artefacts, dropped = site.fetch_page(request)
     found = site.prepare(artefacts, settings, engine=engine)
     opened = lists.open_wordlists(wordlists)

@@ -344,8 +344,10 @@ def pass_request(f: Any) -> Any:
 
 def cookie_source(cookie: str | None, request: PageRequest | None) -> str:
     """The cookie text to read: COOKIE (``-``, ``@FILE``, the value) or the Set-Cookie lines of ``--url``'s responses."""
-    if (cookie is None) == (request is None):
-        raise click.UsageError("give either COOKIE or --url", ctx=click.get_current_context())
+    if cookie is None and request is None:
+        raise click.UsageError("Missing argument 'COOKIE' (or give --url)", ctx=click.get_current_context())
+    if cookie is not None and request is not None:
+        raise click.UsageError("give either COOKIE or --url, not both", ctx=click.get_current_context())
     if request is None:
         return read_input(str(cookie), "cookie")
     from flasksess_cli.audit.url import fetch_page, set_cookie_text

@@ -25,7 +25,6 @@ The records they return live in :mod:`.envelope` (and are importable from here).
 
 from __future__ import annotations
 
-import re
 import time
 import zlib
 from collections.abc import Sequence
@@ -52,7 +51,7 @@ from flasksess_cli.codec.envelope import (
     legacy_epoch_plausible,
     read_timestamp,
 )
-from flasksess_cli.codec.formats import FLASK_SESSION_ID, read_json_payload
+from flasksess_cli.codec.formats import FLASK_SESSION_ID, SESSION_ID, read_json_payload
 from flasksess_cli.codec.payload import LoadedPayload, load_payload
 from flasksess_cli.codec.rules import CURRENT, Rules
 from flasksess_cli.defaults import DEFAULT_MAX_JSON_BYTES, DIGEST_SIZES, FLASK_SALT, FLASK_SESSION_SALT
@@ -83,10 +82,6 @@ class SignedParts(NamedTuple):
     kind: CookieKind
 
 
-#: Flask-Session's ids: ``secrets.token_urlsafe(n)`` (>= 0.6) or ``str(uuid4())`` (<= 0.5).
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,}")
-
-
 def split_signed(value: str) -> SignedParts:
     """Cut ``payload.timestamp.signature`` (or ``id.signature``); ``BadInput`` for anything else."""
     if "." not in value:
@@ -95,7 +90,7 @@ def split_signed(value: str) -> SignedParts:
     if "." in signed:
         return SignedParts(signed, signature, "session")
     if (
-        _SESSION_ID.fullmatch(signed)
+        SESSION_ID.fullmatch(signed)
         and decoded_size(signature) in DIGEST_SIZES.values()
         and read_json_payload(signed) is None  # base64 JSON and a signature: an untimed itsdangerous token
     ):
@@ -111,7 +106,7 @@ def split_signed(value: str) -> SignedParts:
 def _not_a_cookie_reason(value: str) -> str:
     if not value:
         return "the cookie is empty"
-    if _SESSION_ID.fullmatch(value) and len(value) in {36, 43}:
+    if SESSION_ID.fullmatch(value) and len(value) in {36, 43}:
         return (
             "this looks like an unsigned server-side session id (Flask-Session): "
             "the session data lives on the server, the cookie holds nothing to decode"

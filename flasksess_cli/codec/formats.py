@@ -244,7 +244,7 @@ _REMEMBER = re.compile(r"(.*)\|([0-9a-f]{40}|[0-9a-f]{128})", re.DOTALL)
 _STANDARD_ONLY = re.compile(r"[+/=]")
 _URLSAFE_ONLY = re.compile(r"[-_]")
 #: Flask-Session's ids: ``secrets.token_urlsafe(n)`` (>= 0.6) or ``str(uuid4())`` (<= 0.5).
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,}")
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,}")
 #: Enough JSON to recognise a payload by; a bigger compressed one is recognised by its start.
 _PEEK_BYTES = 64 * 1024
 
@@ -365,99 +365,72 @@ def ranked_formats(value: str) -> list[tuple[TokenFormat, str]]:
     return fitting or suggested[:1]
 
 
+def _suggest(first: TokenFormat, why: str, *others: TokenFormat) -> list[tuple[TokenFormat, str]]:
+    """``first`` (and why), then ``others``, each format once."""
+    return [(first, why), *((fmt, "") for fmt in dict.fromkeys(others) if fmt != first)]
+
+
 def _timed(found: Shape) -> list[tuple[TokenFormat, str]]:
     data, mac = found.value, found.mac_bytes
-    security = [(f, "") for f in FLASK_SECURITY]
     if found.standard_base64:
-        return [
-            (
-                STARLETTE_SESSION,
-                "the payload is standard base64 ('+', '/' or '='): Starlette's, not a URL-safe serializer's",
-            )
-        ]
+        return _suggest(
+            STARLETTE_SESSION,
+            "the payload is standard base64 ('+', '/' or '='): Starlette's, not a URL-safe serializer's",
+        )
     if not found.readable:
-        return [(FLASK_SESSION, "the payload is not base64 JSON"), (ITSDANGEROUS, "")]
+        return _suggest(FLASK_SESSION, "the payload is not base64 JSON", ITSDANGEROUS)
     if mac == 64 and isinstance(data, str):
-        return [
-            (QUART_AUTH, "an 86-character signature (HMAC-SHA512) over a JSON string: Quart-Auth's"),
-            (ITSDANGEROUS, ""),
-        ]
+        return _suggest(
+            QUART_AUTH, "an 86-character signature (HMAC-SHA512) over a JSON string: Quart-Auth's", ITSDANGEROUS
+        )
+    hex_id = isinstance(data, str) and _HEX.fullmatch(data) is not None
+    if hex_id and len(data) == 40:
+        return _suggest(
+            FLASK_WTF_CSRF, "a JSON string of 40 hex digits: what Flask-WTF signs", ITSDANGEROUS, *FLASK_SECURITY
+        )
+    if hex_id and len(data) == 32:
+        why = "a JSON string of 32 hex digits: a Flask-Security user's fs_uniquifier"
+        return _suggest(FORMATS["flask-security-tf-validity"], why, ITSDANGEROUS, *FLASK_SECURITY)
     if isinstance(data, str):
-        if _HEX.fullmatch(data) and len(data) == 40:
-            return [
-                (FLASK_WTF_CSRF, "a JSON string of 40 hex digits: what Flask-WTF signs"),
-                (ITSDANGEROUS, ""),
-                *security,
-            ]
-        if _HEX.fullmatch(data) and len(data) == 32:
-            tf = FORMATS["flask-security-tf-validity"]
-            return [
-                (tf, "a JSON string of 32 hex digits: a Flask-Security user's fs_uniquifier"),
-                (ITSDANGEROUS, ""),
-                *security,
-            ]
-        return [
-            (ITSDANGEROUS, "the payload is a JSON string, which no session holds"),
-            *security,
-            (FLASK_WTF_CSRF, ""),
-            (QUART_AUTH, ""),
-        ]
+        why = "the payload is a JSON string, which no session holds"
+        return _suggest(ITSDANGEROUS, why, *FLASK_SECURITY, FLASK_WTF_CSRF, QUART_AUTH)
+    if isinstance(data, dict) and found.spaced and not found.compressed:
+        why = "a JSON object written by json.dumps with its default spacing: Starlette's"
+        return _suggest(STARLETTE_SESSION, why, ITSDANGEROUS)
+    if isinstance(data, dict) and "ver" in data and "uid" in data:
+        why = "a JSON object with 'ver' and 'uid': Flask-Security's authentication token"
+        return _suggest(FORMATS["flask-security-token"], why, ITSDANGEROUS, *FLASK_SECURITY)
     if isinstance(data, dict):
-        if found.spaced and not found.compressed:
-            return [
-                (STARLETTE_SESSION, "a JSON object written by json.dumps with its default spacing: Starlette's"),
-                (ITSDANGEROUS, ""),
-            ]
-        if "ver" in data and "uid" in data:
-            return [
-                (
-                    FORMATS["flask-security-token"],
-                    "a JSON object with 'ver' and 'uid': Flask-Security's authentication token",
-                ),
-                (ITSDANGEROUS, ""),
-                *security,
-            ]
-        return [
-            (FLASK_SESSION, "a compact JSON object: what Flask writes"),
-            (ITSDANGEROUS, ""),
-            (STARLETTE_SESSION, ""),
-            *security,
-        ]
-    if isinstance(data, list):
-        if data and isinstance(data[0], str) and _HEX.fullmatch(data[0]) and len(data[0]) == 32 and len(data) <= 3:
-            name, what = {1: ("login", "passwordless login"), 2: ("reset", "password reset or e-mail confirmation"),
-                          3: ("change-email", "change-of-e-mail")}[len(data)]  # fmt: skip
-            why = f"a JSON array led by a 32-hex fs_uniquifier: a Flask-Security {what} token"
-            return [(FORMATS[f"flask-security-{name}"], why), *security, (ITSDANGEROUS, "")]
-        return [
-            (ITSDANGEROUS, "the payload is a JSON array, which Flask never writes as a session"),
-            *security,
-            (FLASK_SESSION, ""),
-        ]
-    return [
-        (ITSDANGEROUS, f"the payload is JSON {type(data).__name__}, which Flask never writes as a session"),
-        *security,
-        (FLASK_SESSION, ""),
-    ]
+        return _suggest(
+            FLASK_SESSION, "a compact JSON object: what Flask writes", ITSDANGEROUS, STARLETTE_SESSION, *FLASK_SECURITY
+        )
+    led = (
+        isinstance(data, list) and data and isinstance(data[0], str) and _HEX.fullmatch(data[0]) and len(data[0]) == 32
+    )
+    if led and len(data) <= 3:
+        name, what = {1: ("login", "passwordless login"), 2: ("reset", "password reset or e-mail confirmation"),
+                      3: ("change-email", "change-of-e-mail")}[len(data)]  # fmt: skip
+        why = f"a JSON array led by a 32-hex fs_uniquifier: a Flask-Security {what} token"
+        return _suggest(FORMATS[f"flask-security-{name}"], why, *FLASK_SECURITY, ITSDANGEROUS)
+    what = "a JSON array" if isinstance(data, list) else f"JSON {type(data).__name__}"
+    return _suggest(
+        ITSDANGEROUS, f"the payload is {what}, which Flask never writes as a session", *FLASK_SECURITY, FLASK_SESSION
+    )
 
 
 def _untimed(value: str, found: Shape) -> list[tuple[TokenFormat, str]]:
     signed = value.rsplit(".", 1)[0]
     data = found.value
     if not found.readable:
-        if _SESSION_ID.fullmatch(signed):
+        if SESSION_ID.fullmatch(signed):
             return [(FLASK_SESSION_ID, "an id and a signature, no timestamp: Flask-Session's signed session id")]
         return []
     refresh = FORMATS["flask-security-refresh"]
     if isinstance(data, dict) and "uid" in data and "family" in data:
-        return [
-            (refresh, "a JSON object with 'uid' and 'family' and no timestamp: Flask-Security's refresh token"),
-            (ITSDANGEROUS_UNTIMED, ""),
-        ]
-    return [
-        (ITSDANGEROUS_UNTIMED, "a JSON payload and a signature, no timestamp: itsdangerous' URLSafeSerializer"),
-        (refresh, ""),
-    ]
+        why = "a JSON object with 'uid' and 'family' and no timestamp: Flask-Security's refresh token"
+        return _suggest(refresh, why, ITSDANGEROUS_UNTIMED)
+    why = "a JSON payload and a signature, no timestamp: itsdangerous' URLSafeSerializer"
+    return _suggest(ITSDANGEROUS_UNTIMED, why, refresh)
 
 
 # --- which cookie to read ------------------------------------------------------------------------

@@ -100,13 +100,15 @@ def fetch(
         sent = jar.header_for(url)
         if sent:
             request.add_header("Cookie", sent)
-        status, response_headers, body = _send(
+        status, response_headers, content = _send(
             opener, request, url, timeout=timeout, body_limit=body_limit, deadline=deadline
         )
         set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
         kept = tuple((name, _wire_text(value)) for name, value in response_headers.items()) if body_limit else ()
         exchanges.append(
-            Exchange(method, url, status, set_cookies, sent or None, kept, body[:body_limit], len(body) > body_limit)
+            Exchange(
+                method, url, status, set_cookies, sent or None, kept, content[:body_limit], len(content) > body_limit
+            )
         )
         for line in set_cookies:
             jar.set(line, url)
