@@ -78,12 +78,15 @@ def _title(cookie: DecodedCookie) -> str:
     return formats.of(cookie.rules).title
 
 
-def _format_row(cookie: DecodedCookie) -> list[tuple[str, Any]]:
-    """What the value is: the format named, or the one its shape suggests and what else it could be."""
+def _format_row(cookie: DecodedCookie, tried: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+    """What the value is: the format named, the one whose MAC the key made (of those tried), or the one its shape
+    suggests and what else it could be."""
     from rich.text import Text
 
     recognition = cookie.recognition
     if recognition is None:
+        if tried and cookie.rules.source == "signature":
+            return [("format", f"{_title(cookie)} (found by its MAC: the key made it with this format's scheme)")]
         return [] if cookie.rules.is_flask_session else [("format", _title(cookie))]
     text = f"{recognition.format.title} (assumed: {recognition.why}"
     if recognition.alternatives:
@@ -92,7 +95,9 @@ def _format_row(cookie: DecodedCookie) -> list[tuple[str, Any]]:
     return [("format", Text(plain(text + ")")))]
 
 
-def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+def _cookie_rows(
+    cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[str, ...] = (), tried: tuple[str, ...] = ()
+) -> list[tuple[str, Any]]:
     import time
 
     from rich.highlighter import ReprHighlighter
@@ -127,7 +132,7 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[s
         ]
     from flasksess_cli.codec.session_json import python_text
 
-    rows: list[tuple[str, Any]] = _format_row(cookie)
+    rows: list[tuple[str, Any]] = _format_row(cookie, tried)
     if cookie.session is not None:
         rows.append(("session", ReprHighlighter()(Text(python_text(cookie.session)))))
     elif cookie.kind == "token" and not cookie.payload_error:
@@ -311,7 +316,8 @@ def verification(result: Verification, *, as_json: bool, app: SessionSettings | 
             style = "red"
         console = make_console()
         console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
-        console.print(grid(_cookie_rows(result.cookie, lifetime=False, notes=result.notes)))
+        tried = result.tried if result.verified else ()
+        console.print(grid(_cookie_rows(result.cookie, lifetime=False, notes=result.notes, tried=tried)))
 
 
 def signed(cookie: SignedCookie, *, rules: Rules, as_json: bool, app: SessionSettings | None = None) -> None:
