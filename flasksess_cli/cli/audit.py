@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_APP_KEY, ENV_KEY, json_option
+from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_AUDIT_KEY, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from flasksess_cli.settings import Given, SessionSettings
 
 
-@click.group(epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
+@click.group(epilog=ENV_AUDIT_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
 def audit() -> None:
     """Check that nobody can guess your secret key: the key itself, or the key behind a cookie.
 
@@ -41,7 +41,7 @@ def audit() -> None:
     """
 
 
-@audit.command("key", epilog=ENV_APP_KEY)
+@audit.command("key", epilog=ENV_AUDIT_KEY)
 @click.argument("key_spec", metavar="[KEY | -]", required=False, envvar="FLASK_SECRET_KEY")
 @key_file_option
 @app_option("Audit this Flask app's SECRET_KEY and each of its SECRET_KEY_FALLBACKS.")
@@ -126,7 +126,7 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
 
 
 @audit.command("cookie", epilog=ENV_APP_COLOUR_ENGINE)
-@cookie_argument(with_app=True, url=True)
+@cookie_argument(with_app=True)
 @url_source_options
 @format_option
 @search_options

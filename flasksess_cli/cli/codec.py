@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 
 @click.command(epilog=ENV_COLOUR)
-@cookie_argument(with_app=False, url=True)
+@cookie_argument(with_app=False)
 @url_source_options
 @format_option
 @rules_options
@@ -51,14 +51,15 @@ def decode(
     """Show what is inside a session cookie or another signed token. No key needed, nothing verified.
 
     COOKIE is the value, name=value, a Cookie: or Set-Cookie: header (or several header
-    lines), or - to read stdin. A Flask session is read by current Flask's rules unless
-    --flask or --quart names another release; a CSRF token, a remember cookie, a Starlette
-    session or another token is recognised by its shape (or named with --format).
+    lines: curl -si or curl -v output), a curl cookie jar, a row copied from DevTools, @FILE, or -
+    (or nothing, when piped) to read stdin. A Flask session is read by current Flask's rules
+    unless --flask or --quart names another release; a CSRF token, a remember cookie, a
+    Starlette session or another token is recognised by its shape (or named with --format).
 
     \b
     Examples:
       flasksess decode 'eyJ1c2VyX2lkIjo0Mn0.aT8ZWQ.0d2x...'
-      curl -si http://127.0.0.1:5000/login | flasksess decode -
+      curl -si http://127.0.0.1:5000/login | flasksess decode
       flasksess decode --json "$COOKIE" | jq .session
       flasksess decode --flask 0.12 "$OLD_COOKIE"
       flasksess decode --format flask-wtf-csrf "$CSRF_TOKEN"
@@ -130,7 +131,15 @@ def verify(
     result = verify_first(value, tries, max_json=max_json)
     if settings.key_reading and not result.verified:
         render.note(f"Note: {settings.key_reading}")
-    render.verification(result, as_json=as_json, app=settings)
+    hint = None
+    if result.reason == "bad-signature":
+        from flasksess_cli.codec.key_hints import whitespace_hint
+
+        hints = (
+            whitespace_hint(value, key=t.key, fallbacks=t.fallbacks, scheme=t.scheme, rules=t.rules) for t in tries
+        )
+        hint = next((h for h in hints if h), None)
+    render.verification(result, as_json=as_json, app=settings, hint=hint)
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 

@@ -153,11 +153,21 @@ def cookie_name_option(help: str) -> Decorator:
     return click.option("--cookie-name", metavar="NAME", help=help)
 
 
-def cookie_argument(*, with_app: bool, url: bool = False) -> Decorator:
-    """The COOKIE argument and --cookie-name, for the commands that read one cookie (or take it from ``--url``)."""
+def stdin_unless_terminal(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An argument left out means stdin (``echo "$C" | flasksess decode``), unless stdin is a terminal or ``--url``
+    says where the cookie comes from."""
+    if value is not None or ctx.resilient_parsing or ctx.params.get("source_url") is not None:
+        return value
+    if sys.stdin is None or sys.stdin.isatty():
+        raise click.MissingParameter(ctx=ctx, param=param)
+    return "-"
+
+
+def cookie_argument(*, with_app: bool) -> Decorator:
+    """The COOKIE argument (or stdin when it is piped) and --cookie-name, for the commands that read one cookie."""
     default = defaults.DEFAULT_COOKIE_NAME + (", or the app's" if with_app else "")
     return _stack(
-        click.argument("cookie", metavar="[COOKIE]" if url else "COOKIE", required=not url),
+        click.argument("cookie", metavar="[COOKIE]", required=False, callback=stdin_unless_terminal),
         cookie_name_option(f"Which cookie to take from a Cookie: or Set-Cookie: header [default: {default}]."),
     )
 
@@ -345,7 +355,7 @@ def pass_request(f: Any) -> Any:
 def cookie_source(cookie: str | None, request: PageRequest | None) -> str:
     """The cookie text to read: COOKIE (``-``, ``@FILE``, the value) or the Set-Cookie lines of ``--url``'s responses."""
     if cookie is None and request is None:
-        raise click.UsageError("Missing argument 'COOKIE' (or give --url)", ctx=click.get_current_context())
+        raise click.UsageError("Missing argument 'COOKIE'", ctx=click.get_current_context())
     if cookie is not None and request is not None:
         raise click.UsageError("give either COOKIE or --url, not both", ctx=click.get_current_context())
     if request is None:

@@ -186,14 +186,11 @@ def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | N
                 if result.other_digests
                 else ""
             )
-            console.print(
-                Text(
-                    "The key is not in these lists; that alone does not make it strong: "
-                    "flasksess audit key checks the key itself."
-                    + ("" if result.wordlists else " Give --wordlist FILE (repeatable, - for stdin) to try more.")
-                    + others,
-                    style="dim",
-                )
+            note(
+                "Note: the key is not in these lists; that alone does not make it strong: "
+                "flasksess audit key checks the key itself."
+                + ("" if result.wordlists else " Give --wordlist FILE (repeatable, - for stdin) to try more.")
+                + others
             )
         return
     console.print(Text.assemble(("FOUND", "bold red"), f": {_found(fmt)}"))
@@ -402,7 +399,7 @@ def url_audit(result: UrlAudit, *, as_json: bool, app: SessionSettings | None = 
     rows: list[tuple[str, Any]] = [("page", Text(plain(where)))]
     for index, found in enumerate(result.found):
         rows.append((
-            "searched" if found is searched else "seen",
+            "searched" if found is searched else "seen",  # the fastest to search (its rate: --json)
             Text(plain(_artefact_line(found, result.signs[index] if result.signs else None))),
         ))  # fmt: skip
     if result.dropped:
@@ -421,8 +418,6 @@ def _artefact_line(found: Any, verdict: Verification | None) -> str:
     text = f"{artefact.describe()}: {found.recognition.format.title}"
     if not found.recognition.certain:
         text += " (assumed from its shape)"
-    if found.rate is not None:
-        text += f", {found.rate / 1e6:.1f}M candidates/s per thread"
     if found.problem:
         text += f"; not searchable: {found.problem}"
     if verdict is not None:

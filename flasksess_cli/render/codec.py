@@ -54,18 +54,12 @@ def decoded(cookie: DecodedCookie, *, as_json: bool) -> None:
         if as_json:
             emit_json(cookie_document(cookie))
             return
-        from rich.text import Text
-
-        console = make_console()
         what = "a Flask session" if cookie.rules.is_flask_session else _a(_title(cookie))
-        console.print(
-            Text(
-                f"Decoded without a key: NOT verified. Anyone can read {what}; only the secret key "
-                "proves who wrote it (flasksess verify).",
-                style="yellow",
-            )
+        note(
+            f"Note: decoded without a key, NOT verified. Anyone can read {what}; only the secret key "
+            "proves who wrote it (flasksess verify)."
         )
-        console.print(grid(_cookie_rows(cookie)))
+        make_console().print(grid(_cookie_rows(cookie)))
 
 
 def _a(noun: str) -> str:
@@ -283,8 +277,9 @@ def _token_detail(result: Verification) -> str:
     return f"{_a(fmt.title)} signed with {key}, but its payload cannot be used: {what_follows(rules, result.outcome)}"
 
 
-def verification_document(result: Verification) -> dict[str, Any]:
+def verification_document(result: Verification, *, hint: str | None = None) -> dict[str, Any]:
     return cookie_document(result.cookie) | {
+        "hint": hint,
         "verified": result.verified,
         "valid": result.valid,
         "reason": result.reason,
@@ -301,12 +296,14 @@ def verification_document(result: Verification) -> dict[str, Any]:
     }
 
 
-def verification(result: Verification, *, as_json: bool, app: SessionSettings | None = None) -> None:
+def verification(
+    result: Verification, *, as_json: bool, app: SessionSettings | None = None, hint: str | None = None
+) -> None:
     from flasksess_cli.codec.session_json import recursion_room
 
     with recursion_room(result.cookie.depth):
         if as_json:
-            emit_json(verification_document(result) | app_section(app))
+            emit_json(verification_document(result, hint=hint) | app_section(app))
             return
         from rich.text import Text
 
@@ -318,6 +315,8 @@ def verification(result: Verification, *, as_json: bool, app: SessionSettings | 
         console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
         tried = result.tried if result.verified else ()
         console.print(grid(_cookie_rows(result.cookie, lifetime=False, notes=result.notes, tried=tried)))
+        if hint:
+            note(f"Hint: {hint}.")
 
 
 def signed(cookie: SignedCookie, *, rules: Rules, as_json: bool, app: SessionSettings | None = None) -> None:
