@@ -36,7 +36,7 @@ MARK = "@@flasksess-readme-example@@"
 #: The key the examples sign with (a placeholder from the docs: audit finds it, which is the point there).
 EXAMPLE_KEY = "change-me-please"
 #: The key of the app "Everything your SECRET_KEY signs" audits: a published placeholder, found at once.
-TOKEN_APP_KEY = "change-me"
+PUBLISHED_KEY = "change-me"
 
 
 def fixtures(folder: Path) -> dict[str, str]:
@@ -99,7 +99,7 @@ def token_app() -> Iterator[dict[str, str]]:
     sys.path.insert(0, str(ROOT))
     from tests.tokenapps import flask_app
 
-    app = flask_app(TOKEN_APP_KEY)
+    app = flask_app(PUBLISHED_KEY)
     with app.test_request_context():
         session["csrf_token"] = "6e1f3b84f664b10719c5cbf284836162e00d1a26"  # noqa: S105 - fixed, what Flask-WTF keeps
         csrf, remember = generate_csrf(), encode_cookie("1")
