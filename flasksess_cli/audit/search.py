@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from flasksess_cli.audit.candidates import (
@@ -74,22 +74,25 @@ class Found:
     known: KnownKey | None = None
     #: Where the key was published (the built-in list's source, or the flask-unsign list's line).
     published: str | None = None
+    #: How the app encodes a text key into the key bytes searched: "latin-1" for Flask-Login's remember cookie.
+    encoding: str = "utf-8"
 
     @property
     def as_bytes(self) -> bool:
-        """Show it as a bytes literal: published or written that way, or not printable UTF-8 text."""
-        if self.variant in {"bytes-literal", "hex", "base64", "latin-1"} or (
+        """Show it as a bytes literal: published or written that way, or not printable text."""
+        written_as_bytes = {"bytes-literal", "hex", "base64"} | ({"latin-1"} if self.encoding == "utf-8" else set())
+        if self.variant in written_as_bytes or (
             self.known is not None and self.known.form == "bytes" and self.known.material == self.key
         ):
             return True
         try:
-            return not self.key.decode("utf-8").isprintable()
+            return not self.key.decode(self.encoding).isprintable()
         except UnicodeDecodeError:
             return True
 
     def display(self) -> str:
         """``genkey --format bytes`` form for bytes keys, the text itself otherwise."""
-        return repr(self.key) if self.as_bytes else self.key.decode("utf-8")
+        return repr(self.key) if self.as_bytes else self.key.decode(self.encoding)
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,8 @@ def audit_cookie(
             search.stopped_by, found = "SIGINT", None
         except SearchStopped as stop:
             search.stopped_by, found = stop.reason, None
+    if found is not None and target.key_encoding != "utf-8":
+        found = replace(found, encoding=target.key_encoding)
     return CookieAudit(
         found=found,
         candidates=search.tried,

@@ -139,7 +139,8 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
 @click.option(
     "--hashcat",
     is_flag=True,
-    help="Print the cookie as hashcat mode 29100 takes it, and the command for the installed hashcat, instead of searching.",
+    help="Print the cookie as hashcat takes it (mode 29100 for a Flask session, 1750 for a Flask-Login remember "
+    "cookie) and the command for the installed hashcat, instead of searching.",
 )
 @scheme_options
 @json_option
@@ -150,7 +151,11 @@ def audit_cookie(
     ctx: click.Context, /, cookie: str | None, wordlists: tuple[str, ...], no_builtin: bool, workers: int | None,
     shard: Any, hashcat: bool, legacy_epoch: bool, as_json: bool, given: Given, request: PageRequest | None,
 ) -> None:  # fmt: skip
-    """Search for the key that signed a session cookie: published keys and the field's shared list, then your wordlists.
+    """Search for the key that signed a session cookie or token: published keys and the field's list, then your wordlists.
+
+    COOKIE is a Flask session or any token the key signs (CSRF token, remember-me
+    cookie, Starlette session, Quart-Auth, Flask-Security, itsdangerous): --format
+    names it, else its shape suggests one (said on stderr).
 
     Exit 1 when the key is found (anyone who finds it can forge any session), 0 when
     no candidate signed it, 130/143/129 when stopped by Ctrl-C/SIGTERM/SIGHUP (with
@@ -159,7 +164,8 @@ def audit_cookie(
     entry in every form it can mean (text as UTF-8 and Latin-1, hex, a bytes literal).
     A line of a wordlist is tried as its bytes (lines end at \\n, \\r\\n or \\r), and
     also as the value it spells when it is a quoted Python string or bytes literal,
-    hex:... or base64:... The digest is guessed from the signature's length unless
+    hex:... or base64:... (for a remember cookie, non-ASCII text also as its Latin-1
+    bytes, as Flask-Login keys it). The digest is guessed from the signature's length unless
     --digest or --app gives it.
 
     \b

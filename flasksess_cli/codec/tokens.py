@@ -312,7 +312,7 @@ def search_target(value: str, *, rules: Rules, scheme: Scheme) -> Target:
     decoded = decode_token(value, rules=rules, max_json=1 << 20, keep_errors=True)
     if rules.envelope == "remember":
         user_id = (decoded.payload or "").encode("utf-8", "surrogateescape")
-        return Target(user_id, bytes.fromhex(decoded.signature), b"", decoded.digest_guess, "none")
+        return Target(user_id, bytes.fromhex(decoded.signature), b"", decoded.digest_guess, "none", "latin-1")
     signed, signature_text = value.rsplit(".", 1)
     try:
         signature = base64_decode(signature_text)
