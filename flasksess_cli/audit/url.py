@@ -56,6 +56,8 @@ class Found:
     problem: str | None = None
     #: Candidates per second on one thread of the engine, measured.
     rate: float | None = None
+    #: Its payload reads as its format writes one (JSON, a user id, a session id): a token, not text shaped like one.
+    readable: bool = True
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ def prepare(
 ) -> tuple[Found, ...]:
     """Each artefact with its format, its settings and its search target, and how fast the engine searches it."""
     from flasksess_cli.audit.search import cookie_target
+    from flasksess_cli.codec.formats import FLASK_SESSION_ID, shape
     from flasksess_cli.settings import for_format
 
     prepared = []
@@ -164,7 +167,9 @@ def prepare(
         kind = (target.digest, target.key_derivation, len(target.salt) // block, (len(target.signed) + 17) // block)
         if kind not in rates:
             rates[kind] = measure(target, engine=engine)
-        prepared.append(Found(artefact, recognition, chosen, target, rate=rates[kind]))
+        layout = shape(artefact.value)
+        readable = layout is not None and (layout.readable or fmt == FLASK_SESSION_ID)
+        prepared.append(Found(artefact, recognition, chosen, target, rate=rates[kind], readable=readable))
     return tuple(prepared)
 
 
@@ -188,8 +193,10 @@ def measure(target: Target, *, engine: EngineName | None = None) -> float:
 
 def fastest(found: Sequence[Found]) -> Found | None:
     """The artefact to search: the fastest target; among those about as fast, the first whose format is certain,
-    else the first (cookies come first, then the page's tokens)."""
+    else the first (cookies come first, then the page's tokens). Text only shaped like a token (its payload does
+    not read: a third party's cookie, a mangled value) is searched only when nothing else can be."""
     searchable = [f for f in found if f.target is not None and f.rate is not None]
+    searchable = [f for f in searchable if f.readable] or searchable
     if not searchable:
         return None
     best = max(f.rate or 0.0 for f in searchable)

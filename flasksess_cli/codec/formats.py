@@ -300,7 +300,7 @@ def _read_payload(text: str, *, compressed: bool, standard: bool) -> tuple[Any, 
     from flasksess_cli.codec.session_json import MAX_DEPTH, json_depth
 
     try:
-        raw = base64.b64decode(text) if standard else base64_decode(text)
+        raw = base64.b64decode(text, validate=True) if standard else base64_decode(text)
         if compressed:
             raw = zlib.decompressobj().decompress(raw, _PEEK_BYTES)
         decoded = raw.decode("utf-8")

@@ -193,6 +193,30 @@ def test_malformed_tokens_and_binary_bodies_are_no_crash(invoke: Invoke, serve: 
         assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
 
 
+def test_a_lookalike_cookie_does_not_hide_the_real_token_and_hostile_names_stay_text(
+    invoke: Invoke, serve: Serve
+) -> None:
+    """A third party's cookie laid out like a token (standard base64 that reads as nothing) used to be taken for a
+    Starlette session and searched instead of the page's real CSRF token; names with markup and control characters
+    are shown as text, in the human report and in --json."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    csrf = URLSafeTimedSerializer(WEAK, salt="wtf-csrf-token").dumps("a1" * 20)
+    lookalike = "ab/cd+ef==.aw9s1w." + "A" * 27
+    name = "[bold red]csrf\x1b[2J\u202e\x9b"
+    body = f'<form><input type="hidden" name="{name}" value="{csrf}"></form>'.encode()
+    headers = (("Set-Cookie", f"tracker={lookalike}; Path=/"),)
+    base = serve(page_app(body, headers))
+    code, document = audit_json(invoke, "--no-builtin", "--wordlist", "-", f"{base}/")
+    assert code == 0 and document["search"]["found"] is False  # nothing given to search with but an empty list
+    searched = next(a for a in document["artefacts"] if a["searched"])
+    assert (searched["format"], searched["name"]) == ("flask-wtf-csrf", name)
+    human = invoke(["audit", "url", f"{base}/"])
+    assert human.exit_code == 1 and human.stdout.splitlines()[1] == WEAK, human.stderr
+    assert "[bold red]csrf\\x1b[2J\\u202e\\x9b" in human.stdout
+    assert not any(c in human.stdout + human.stderr for c in "\x1b\u202e\x9b")
+
+
 @pytest.fixture
 def slow_server() -> Iterator[str]:
     """Sends its headers, then one byte of body every 0.2 s, forever (or until the client leaves)."""
