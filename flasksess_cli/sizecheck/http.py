@@ -101,7 +101,7 @@ def fetch(
         if sent:
             request.add_header("Cookie", sent)
         status, response_headers, content = _send(
-            opener, request, url, timeout=timeout, body_limit=body_limit, deadline=deadline
+            opener, request, url, timeout=timeout, body_limit=body_limit, deadline=deadline, proxy=proxy
         )
         set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
         kept = tuple((name, _wire_text(value)) for name, value in response_headers.items()) if body_limit else ()
@@ -136,6 +136,7 @@ def _send(
     timeout: float,
     body_limit: int = 0,
     deadline: float = float("inf"),
+    proxy: str | None = None,
 ) -> tuple[int, Message, bytes]:
     host = urlsplit(url).netloc
     try:
@@ -153,7 +154,8 @@ def _send(
             ) from None
         if isinstance(reason, TimeoutError):
             raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
-        raise BadInput(f"cannot reach {host}: {getattr(reason, 'strerror', None) or reason}") from None
+        via = f" through the proxy {urlsplit(proxy).netloc}" if proxy else ""
+        raise BadInput(f"cannot reach {host}{via}: {getattr(reason, 'strerror', None) or reason}") from None
     except TimeoutError:
         raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
     except (http.client.HTTPException, OSError, ValueError) as exc:
