@@ -147,6 +147,14 @@ def test_proxy_carries_the_requests(invoke: Invoke, serve: Serve) -> None:
     result = invoke(["audit", "url", "--json", "--proxy", proxy, "http://app.invalid/login"])
     assert result.exit_code == 1, result.stderr
     assert recorder.seen[-1][1:] == ("app.invalid", "/login")
+    through = [
+        "--url", "http://app.invalid/login", "--proxy", proxy, "--user-agent", "audit/2", "--cookie-name", "session",
+    ]  # fmt: skip
+    found = invoke(["audit", "cookie", "--json", *through])
+    assert found.exit_code == 1 and json.loads(found.stdout)["key"] == WEAK, found.stderr
+    assert recorder.seen[-1] == ("audit/2", "app.invalid", "/login")
+    decoded = json.loads(invoke(["decode", "--json", *through]).stdout)
+    assert decoded["format"] == "flask-session" and "csrf_token" in decoded["session"]
 
 
 # --- hostile pages ---------------------------------------------------------------------------------
