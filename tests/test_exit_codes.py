@@ -96,6 +96,8 @@ CONTRACT: list[tuple[str, list[str], str | None, ExitCode]] = [
     ("audit url: not a URL", ["audit", "url", "file:///etc/passwd"], None, ExitCode.BAD_INPUT),
     ("audit url: bad option", ["audit", "url", "--timeout", "0", "{weak}/login"], None, ExitCode.USAGE),
     ("audit url: nothing listening", ["audit", "url", "http://127.0.0.1:1/"], None, ExitCode.BAD_INPUT),
+    ("audit url: an IPv6 host unclosed", ["audit", "url", "http://[x/"], None, ExitCode.BAD_INPUT),
+    ("audit url: a control character", ["audit", "url", "http://a\x1bb/"], None, ExitCode.BAD_INPUT),
     (
         "audit url: the proxy unreachable",
         ["audit", "url", "--proxy", "http://127.0.0.1:1", "http://app.invalid/"],
@@ -135,6 +137,7 @@ def test_exit_code_contract(
             args = [a.replace(placeholder, base) for a in args]
     result = invoke(args, input=stdin)
     assert result.exit_code == code, result.stderr
+    assert "\x1b" not in result.stdout + result.stderr  # no control character of the input reaches the terminal
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     if code in (ExitCode.USAGE, ExitCode.BAD_INPUT):
         assert result.stdout == ""

@@ -51,8 +51,13 @@ class Exchange:
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # a 3xx then arrives as an HTTPError, headers and all
+    """A 3xx arrives as an HTTPError, headers and all (its Location unread: "http://[x/" would raise, leaking the
+    response)."""
+
+    def http_error_302(self, *args: object, **kwargs: object) -> None:
+        return None
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 def fetch(
@@ -115,17 +120,28 @@ def fetch(
         location = response_headers.get("Location")
         if status not in {301, 302, 303, 307, 308} or not location:
             return exchanges, url
-        url = urljoin(url, _wire_text(location))
+        try:
+            url = urljoin(url, _wire_text(location))
+        except ValueError:  # "http://[x/": urllib's "Invalid IPv6 URL"
+            raise BadInput(f"{url[:80]!r} redirects to {location[:80]!r}, which is no URL") from None
         if status in {301, 302, 303} and method == "POST":
             method, body = "GET", None  # what browsers do; 307 and 308 repeat the POST
     raise BadInput(f"more than {max_redirects} redirects (a redirect loop?)")
 
 
 def check_url(url: str) -> None:
-    """Only http:// and https:// URLs with a host: urllib would also open file:, ftp: and data:."""
-    parts = urlsplit(url)
+    """Only http:// and https:// URLs with a host (urllib would also open file:, ftp: and data:), and only printable
+    text: a control character, a bidi override or an undecodable byte would reach the terminal in a message."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[x/": urllib's "Invalid IPv6 URL"
+        raise BadInput(f"{url[:80]!r} is not an http:// or https:// URL") from None
     if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
         raise BadInput(f"{url[:80]!r} is not an http:// or https:// URL")
+    if not url.isprintable():
+        raise BadInput(
+            f"{url[:80]!r} has characters that are not printable text (control or format characters, or bytes that are not UTF-8)"
+        )
 
 
 def _send(

@@ -201,6 +201,17 @@ def test_malformed_tokens_and_binary_bodies_are_no_crash(invoke: Invoke, serve: 
         assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
 
 
+@pytest.mark.parametrize("location", ["http://[x/", "http://a\x1bb/"])
+def test_a_redirect_to_no_url_is_one_error(invoke: Invoke, serve: Serve, location: str) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("302 Found", [("Location", location), ("Content-Length", "0")])
+        return [b""]
+
+    result = invoke(["audit", "url", f"{serve(app)}/"])
+    assert result.exit_code == 3 and result.stdout == "", result.stderr
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1 and "\x1b" not in result.stderr
+
+
 def test_a_lookalike_cookie_does_not_hide_the_real_token_and_hostile_names_stay_text(
     invoke: Invoke, serve: Serve
 ) -> None:
