@@ -79,7 +79,8 @@ FLASK_SESSION = TokenFormat(
     "flask-session", "Flask session cookie", CURRENT, cookie="session", cookie_setting="SESSION_COOKIE_NAME",
     accepts="the app loads it as its session", refuses="the app starts an empty session", generic=True,
 )  # fmt: skip
-#: Flask-Session (0.4 to 0.8) signs a server-side session id with ``Signer(app.secret_key, salt="flask-session")``.
+#: Flask-Session (0.4 to 0.8) signs a server-side session id with ``Signer(app.secret_key, salt="flask-session",
+#: key_derivation="hmac")``.
 FLASK_SESSION_ID = TokenFormat(
     "flask-session-id", "Flask-Session server-side session id",
     _rules("flask-session-id", "flask-session", "0.4-0.8", envelope="untimed", payload="session-id",
