@@ -11,6 +11,7 @@ The library API::
     fs.check_size(session={"cart": [...]}, app=app).dropped  # would browsers ignore the Set-Cookie?
     fs.audit_key(app.secret_key).weak                       # guessable, or a published key?
     fs.find_key(cookie, wordlists=["words.txt"]).found      # which key signed it, if any
+    fs.verify(csrf_token, app=app, format=None).cookie.rules.format  # "flask-wtf-csrf": every token the key signs
 
 Every name here is imported on first use (PEP 562), so ``import flasksess_cli`` costs
 nothing: the command line imports this package at every start-up, TAB press included.
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
         decode,
         find_key,
         generate_key,
+        recognise,
         session_settings,
         sign,
         verify,
@@ -39,7 +41,9 @@ if TYPE_CHECKING:
     from flasksess_cli.audit.search import CookieAudit
     from flasksess_cli.audit.strength import KeyAudit
     from flasksess_cli.codec.cookie import DecodedCookie, Scheme, Verification
+    from flasksess_cli.codec.formats import Recognition
     from flasksess_cli.codec.session_json import to_typed
+    from flasksess_cli.defaults import TOKEN_FORMATS
     from flasksess_cli.errors import BadInput, ExitCode, FlasksessError
     from flasksess_cli.keys import SecretKey, parse_key
     from flasksess_cli.settings import SessionSettings
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
     __version__: str
 
 __all__ = [
+    "TOKEN_FORMATS",
     "BadInput",
     "CookieAudit",
     "DecodedCookie",
@@ -56,6 +61,7 @@ __all__ = [
     "Key",
     "KeyAudit",
     "Moment",
+    "Recognition",
     "Scheme",
     "SecretKey",
     "SessionSettings",
@@ -69,6 +75,7 @@ __all__ = [
     "find_key",
     "generate_key",
     "parse_key",
+    "recognise",
     "session_settings",
     "sign",
     "to_typed",
@@ -78,12 +85,15 @@ __all__ = [
 #: Where each public name lives; imported when first asked for.
 _HOMES = {
     "flasksess_cli.api": (
-        "Key Moment audit_app_keys audit_key check_size decode find_key generate_key session_settings sign verify"
+        "Key Moment audit_app_keys audit_key check_size decode find_key generate_key recognise "
+        "session_settings sign verify"
     ),
     "flasksess_cli.audit.search": "CookieAudit",
     "flasksess_cli.audit.strength": "KeyAudit",
     "flasksess_cli.codec.cookie": "DecodedCookie Scheme Verification",
+    "flasksess_cli.codec.formats": "Recognition",
     "flasksess_cli.errors": "BadInput ExitCode FlasksessError",
+    "flasksess_cli.defaults": "TOKEN_FORMATS",
     "flasksess_cli.keys": "SecretKey parse_key",
     "flasksess_cli.codec.session_json": "to_typed",
     "flasksess_cli.settings": "SessionSettings",

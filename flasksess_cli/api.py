@@ -6,8 +6,15 @@ function that does the work, so the command line, the Flask commands, the pytest
 and the mitmproxy add-on all reach the same code.
 
 Settings come from, in order: the keyword arguments given; ``app`` (a Flask or Quart
-application object: its keys, session interface, cookie settings and JSON options);
-Flask's defaults.
+application object: its keys, session interface, cookie settings and JSON options, and
+what it configured for its other tokens: ``WTF_CSRF_*``, ``REMEMBER_COOKIE_NAME``,
+``QUART_AUTH_*``, ``SECURITY_*_SALT``); Flask's defaults.
+
+Every function takes ``format``: Flask's session cookie unless told otherwise, a name of
+:data:`TOKEN_FORMATS` (``"flask-wtf-csrf"``, ``"flask-login-remember"``,
+``"starlette-session"``, ``"quart-auth"``, ``"flask-security-reset"``, ``"itsdangerous"``,
+...), or None: the format the value's shape suggests (:func:`recognise`), and for
+:func:`verify` every format the shape admits, the MAC deciding.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ if TYPE_CHECKING:
     from flasksess_cli.audit.search import CookieAudit
     from flasksess_cli.audit.strength import KeyAudit
     from flasksess_cli.codec.cookie import DecodedCookie, Verification
+    from flasksess_cli.codec.formats import Recognition
     from flasksess_cli.sizecheck.report import SizeCheck
 
 #: A key as Flask's ``SECRET_KEY`` holds it (``str`` or ``bytes``), or a parsed :class:`SecretKey`.
@@ -59,8 +67,14 @@ def session_settings(
     digest: str | None = None,
     key_derivation: str | None = None,
     cookie_name: str | None = None,
+    format: str | None = "flask-session",
 ) -> SessionSettings:
-    """The session settings: the arguments given, then ``app``'s, then Flask's defaults."""
+    """The settings: the arguments given, then ``app``'s (for ``format``), then the format's and Flask's defaults.
+
+    ``format=None`` gives the settings before a format is chosen (see :func:`verify`).
+    """
+    from flasksess_cli.settings import for_format
+
     base = FLASK_DEFAULTS if app is None else settings_of(app)
     chosen: dict[str, Any] = {
         "salt": salt,
@@ -68,25 +82,44 @@ def session_settings(
         "key_derivation": key_derivation,
         "cookie_name": cookie_name,
     }
+    given = {name: value for name, value in chosen.items() if value is not None}
     if key is not None:
-        chosen["key"] = as_key(key)
+        given["key"] = as_key(key)
     if fallbacks is not None:
-        chosen["fallbacks"] = tuple(as_key(k) for k in fallbacks)
-    return base._replace(**{name: value for name, value in chosen.items() if value is not None})
+        given["fallbacks"] = tuple(as_key(k) for k in fallbacks)
+    settings = base._replace(explicit=frozenset(set(given) & set(chosen)), **given)
+    if format is None:
+        return settings
+    from flasksess_cli.codec import formats
+
+    return for_format(settings, formats.get(format))._replace(format=format)
 
 
-def decode(cookie: str, *, name: str | None = None, legacy_epoch: bool = False) -> DecodedCookie:
-    """What anyone can read from a session cookie, without a key (nothing is verified).
+def recognise(value: str) -> Recognition:
+    """Which token format ``value``'s shape suggests (``.format.name``), why (``.why``), and what else fits."""
+    from flasksess_cli.codec import formats
+
+    return formats.recognise(value)
+
+
+def decode(
+    cookie: str, *, name: str | None = None, legacy_epoch: bool = False, format: str | None = "flask-session"
+) -> DecodedCookie:
+    """What anyone can read from a session cookie or another token, without a key (nothing is verified).
 
     ``cookie`` is the value, ``name=value``, or ``Cookie:``/``Set-Cookie:`` header text;
-    ``name`` picks the cookie from headers (default ``session``). Raises
-    :class:`~flasksess_cli.errors.BadInput` for anything that is not a Flask session cookie.
+    ``name`` picks the cookie from headers (default ``session``, or the format's cookie).
+    ``.session`` is a session's content, ``.data`` a token's value. Raises
+    :class:`~flasksess_cli.errors.BadInput` for anything that is not such a value.
     """
-    from flasksess_cli.codec.cookie import decode_cookie
-    from flasksess_cli.cookie_text import extract_cookie
+    from flasksess_cli.codec import formats
+    from flasksess_cli.codec.cookie import decode_as
+    from flasksess_cli.codec.rules import CURRENT
 
-    value = extract_cookie(cookie, name=name or FLASK_DEFAULTS.cookie_name)
-    return decode_cookie(value, legacy_epoch=legacy_epoch, max_json=DEFAULT_MAX_JSON_BYTES)
+    wanted = name or (format and formats.get(format).cookie) or FLASK_DEFAULTS.cookie_name
+    value = formats.take_cookie(cookie, name=wanted, exact=bool(name or format))
+    rules = CURRENT.with_legacy_epoch(legacy_epoch)
+    return decode_as(value, fmt=format, rules=rules, max_json=DEFAULT_MAX_JSON_BYTES)
 
 
 def verify(
@@ -102,37 +135,38 @@ def verify(
     key_derivation: str | None = None,
     legacy_epoch: bool = False,
     now: Moment | None = None,
+    format: str | None = "flask-session",
 ) -> Verification:
     """Check a cookie as Flask's ``open_session`` would: ``.valid`` is True exactly when Flask loads it.
 
     The key and its fallbacks (``SECRET_KEY_FALLBACKS``, oldest first) come from the
     arguments or ``app``. ``max_age`` defaults to the app's ``PERMANENT_SESSION_LIFETIME``
-    (Flask's 31 days without an app); ``None`` skips the age check. ``name`` picks the cookie
-    from pasted headers (default: the app's ``SESSION_COOKIE_NAME``, or ``session``). ``.reason`` says why a
-    cookie is not valid; ``.matched_key`` which key signed it (``current``, ``fallback-N``).
+    (Flask's 31 days without an app; a token format's own limit); ``None`` skips the age check.
+    ``name`` picks the cookie from pasted headers (default: the app's ``SESSION_COOKIE_NAME``,
+    or ``session``). ``.reason`` says why a cookie is not valid; ``.matched_key`` which key
+    signed it (``current``, ``fallback-N``). With ``format=None`` every format the shape admits
+    is tried: ``.cookie.rules.format`` names the one whose MAC the key made.
     """
-    from flasksess_cli.codec.cookie import verify_cookie
-    from flasksess_cli.cookie_text import extract_cookie
+    from flasksess_cli.codec import formats
+    from flasksess_cli.codec.cookie import verify_first
+    from flasksess_cli.settings import attempts
 
     chosen = session_settings(
-        app, key=key, fallbacks=fallbacks, salt=salt, digest=digest, key_derivation=key_derivation, cookie_name=name
-    )
-    limit = chosen.lifetime if max_age is _APP_DEFAULT else max_age
+        app, key=key, fallbacks=fallbacks, salt=salt, digest=digest, key_derivation=key_derivation, cookie_name=name,
+        format=format,
+    )  # fmt: skip
+    if legacy_epoch:
+        chosen = chosen._replace(release=chosen.rules.with_legacy_epoch())
+    limit = None if max_age is _APP_DEFAULT else max_age
     if isinstance(limit, timedelta):
         limit = int(limit.total_seconds())
-    return verify_cookie(
-        extract_cookie(cookie, name=chosen.cookie_name),
-        key=chosen.required_key,
-        fallbacks=chosen.fallbacks,
-        scheme=chosen.scheme,
-        max_age=limit,
-        legacy_epoch=legacy_epoch,
-        now=None if now is None else unix_time(now),
-    )
+    value = formats.take_cookie(cookie, name=chosen.cookie_name, exact=bool(name or format))
+    tries = attempts(value, chosen, max_age=limit, no_max_age=max_age is None)
+    return verify_first(value, tries, now=None if now is None else unix_time(now))
 
 
 def sign(
-    session: Mapping[str, Any],
+    session: Mapping[str, Any] | Any,
     key: Key | None = None,
     *,
     app: Any = None,
@@ -142,17 +176,27 @@ def sign(
     key_derivation: str | None = None,
     compress: bool | None = None,
     legacy_epoch: bool = False,
+    format: str = "flask-session",
 ) -> str:
     """The cookie value Flask writes for ``session``, signed with ``key`` (or ``app``'s current key) at ``at``.
 
     ``session`` holds what a Flask session holds (tuples, bytes, ``Markup``, ``UUID``,
     ``datetime`` included). ``at`` defaults to now; a moment in the past makes a cookie
     that is that old. ``compress`` forces zlib on or off (default: as Flask, when shorter).
-    The app's JSON options (``sort_keys``, ``ensure_ascii``) are honoured.
+    The app's JSON options (``sort_keys``, ``ensure_ascii``) are honoured. For another
+    ``format``, ``session`` is the value the token holds (a CSRF token's string, a remember
+    cookie's user id, a Starlette session's dict), written as that library writes it.
     """
-    from flasksess_cli.codec.cookie import sign_session
+    from flasksess_cli.codec.cookie import sign_session, sign_value
 
-    chosen = session_settings(app, key=key, salt=salt, digest=digest, key_derivation=key_derivation)
+    chosen = session_settings(app, key=key, salt=salt, digest=digest, key_derivation=key_derivation, format=format)
+    if not chosen.rules.is_flask_session:
+        rules = chosen.rules.with_legacy_epoch(legacy_epoch)
+        timestamp = None if at is None else int(unix_time(at))
+        return sign_value(
+            session, key=chosen.required_key, scheme=chosen.scheme, rules=rules, fallbacks=chosen.fallbacks,
+            timestamp=timestamp,
+        ).value  # fmt: skip
     signed = sign_session(
         dict(session),
         key=chosen.required_key,
@@ -211,19 +255,24 @@ def find_key(
     digest: str | None = None,
     key_derivation: str | None = None,
     workers: int = 1,
+    format: str | None = "flask-session",
 ) -> CookieAudit:
     """Search for the key that signed ``cookie``: the published keys, then each wordlist file.
 
     ``.found`` is None when no candidate signed it, else ``.found.key`` holds the key's bytes.
     The digest is guessed from the signature's length unless ``digest`` or ``app`` gives it.
+    ``format=None`` searches the format the shape suggests (:func:`recognise`).
     """
     from flasksess_cli.audit import search
     from flasksess_cli.audit import wordlists as lists
-    from flasksess_cli.cookie_text import extract_cookie
+    from flasksess_cli.codec import formats
+    from flasksess_cli.settings import assume_format
 
-    chosen = session_settings(app, salt=salt, digest=digest, key_derivation=key_derivation)
-    value = extract_cookie(cookie, name=chosen.cookie_name)
-    target, kind = search.cookie_target(value, scheme=chosen.scheme, digest_given=digest is not None or app is not None)
+    chosen = session_settings(app, salt=salt, digest=digest, key_derivation=key_derivation, format=format)
+    value = formats.take_cookie(cookie, name=chosen.cookie_name, exact=format is not None)
+    chosen, _ = assume_format(value, chosen)
+    fixed = digest is not None or app is not None or not formats.of(chosen.rules).generic
+    target, kind = search.cookie_target(value, scheme=chosen.scheme, digest_given=fixed, rules=chosen.rules)
     opened = lists.open_wordlists(wordlists)
     try:
         return search.audit_cookie(

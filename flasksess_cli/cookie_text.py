@@ -137,7 +137,10 @@ def _read_line(line: str) -> Pasted:
         pairs = tuple(cookie_pairs(line))
         return Pasted(tuple(PastedCookie(name, value) for name, value in pairs), (pairs,))
     name, sep, value = line.partition("=")
-    if sep and _TOKEN.fullmatch(name.strip()) and not value.startswith("="):  # "abc==" is base64, not a name
+    # "abc==.x.y" and "abc=.x.y" are padded standard base64 then a timestamp and a signature (a Starlette session):
+    # a value, not a name (a compressed Flask value after "name=" is ".payload.timestamp.signature": three dots).
+    padded = value.startswith("=") or (value.startswith(".") and value.count(".") == 2)
+    if sep and _TOKEN.fullmatch(name.strip()) and not padded:
         return Pasted((PastedCookie(name.strip(), value.strip()),), ())
     return Pasted((PastedCookie(None, line),), ())
 

@@ -17,6 +17,14 @@ DIGEST_SIZES = {
 #: itsdangerous key derivations; Flask uses "hmac".
 KEY_DERIVATIONS = ("hmac", "concat", "django-concat", "none")
 
+#: The token formats ``--format`` names (flasksess_cli.codec.formats.FORMATS, whose order a test holds this to).
+TOKEN_FORMATS = (
+    "flask-session", "flask-wtf-csrf", "flask-login-remember", "starlette-session", "quart-auth",
+    "flask-security-token", "flask-security-confirm", "flask-security-reset", "flask-security-login",
+    "flask-security-change-email", "flask-security-tf-validity", "flask-security-tf-setup", "flask-security-us-setup",
+    "flask-security-wan", "flask-security-refresh", "itsdangerous", "itsdangerous-untimed", "flask-session-id",
+)  # fmt: skip
+
 #: Flask's defaults for its session cookie.
 FLASK_SALT = "cookie-session"
 FLASK_SESSION_SALT = "flask-session"  # Flask-Session's signed server-side session ids

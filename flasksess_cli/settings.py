@@ -29,7 +29,8 @@ from flasksess_cli.errors import BadInput, UsageError
 from flasksess_cli.keys import SecretKey, flask_env_key, parse_key, read_key, read_key_file
 
 if TYPE_CHECKING:
-    from flasksess_cli.codec.cookie import Scheme
+    from flasksess_cli.codec.cookie import Attempt, Scheme
+    from flasksess_cli.codec.formats import Recognition, TokenFormat
     from flasksess_cli.codec.rules import Rules
 
 NO_KEY = "no secret key: give --secret-key, FLASK_SECRET_KEY, --key-file or --app"
@@ -71,6 +72,26 @@ class SessionSettings(NamedTuple):
     notes: tuple[str, ...] = ()
     #: How an ambiguous key (b'...', hex:, base64: on the command line) was read: said where it matters.
     key_reading: str | None = None
+    #: What the app configured for its other tokens (``WTF_CSRF_*``, ``REMEMBER_COOKIE_NAME``, ``QUART_AUTH_*``,
+    #: ``SECURITY_*``: :data:`flasksess_cli.codec.formats.APP_SETTINGS`), as (name, value): str, seconds, a key.
+    app_config: tuple[tuple[str, Any], ...] = ()
+    #: The fields an option set (they beat what a token format or the app says).
+    explicit: frozenset[str] = frozenset()
+    #: The token format named (``--format``; Flask's session under ``--flask``/``--quart``), or None: the one
+    #: the value's shape suggests, or for ``verify`` each it admits.
+    format: str | None = None
+
+    @property
+    def cookie_names(self) -> tuple[str, ...]:
+        """The cookie names the app configured for its tokens (``REMEMBER_COOKIE_NAME``, ``QUART_AUTH_COOKIE_NAME``)."""
+        return tuple(
+            value for name, value in self.app_config if name.endswith("_COOKIE_NAME") and isinstance(value, str)
+        )
+
+    @property
+    def max_age(self) -> int | None:
+        """The age past which the app refuses it: the session lifetime, or the token format's limit."""
+        return self.lifetime if self.rules.is_flask_session else self.rules.max_age
 
     @property
     def rules(self) -> Rules:
@@ -111,6 +132,8 @@ class Given(NamedTuple):
     legacy_epoch: bool = False
     #: :class:`SessionSettings` fields set by options (salt, digest, cookie_name, ...).
     overrides: Mapping[str, Any] = {}
+    #: ``--format NAME``: the token format (None: Flask's session, or what the token's shape says).
+    format: str | None = None
 
 
 def resolve(given: Given, *, loaded: SessionSettings | None = None) -> SessionSettings:
@@ -161,10 +184,90 @@ def resolve(given: Given, *, loaded: SessionSettings | None = None) -> SessionSe
     if unknown:
         raise TypeError(f"not session settings: {sorted(unknown)}")
     overrides = {name: value for name, value in given.overrides.items() if value is not None}
-    return base._replace(
+    settings = base._replace(
         key=key, fallbacks=fallbacks, fallbacks_in_key=in_key, release=rules, notes=tuple(notes),
-        key_reading=reading_note, **overrides,
+        key_reading=reading_note, explicit=frozenset(overrides), **overrides,
     )  # fmt: skip
+    named = given.format or ("flask-session" if given.flask or given.quart else None)
+    if named is None:
+        return settings
+    from flasksess_cli.codec import formats
+
+    chosen = formats.get(named)
+    if (given.flask or given.quart) and not chosen.rules.is_flask_session:
+        raise UsageError(
+            f"--flask and --quart choose the rules of Flask's session cookie, not of --format {chosen.name}"
+        )
+    return for_format(settings, chosen)._replace(format=chosen.name)
+
+
+def attempts(
+    value: str, settings: SessionSettings, *, max_age: int | None = None, no_max_age: bool = False
+) -> list[Attempt]:
+    """Every way to check ``value`` with these settings, likeliest first: the format named, or each the shape admits.
+
+    With a salt, digest or derivation given as an option and no format, only the formats
+    whose scheme is the app's own choice are tried (Flask's session, itsdangerous' serializers).
+    ``max_age`` replaces each format's own; ``no_max_age`` drops the check.
+    """
+    from flasksess_cli.codec import formats
+    from flasksess_cli.codec.cookie import Attempt
+
+    if settings.format is not None:
+        chosen = [settings]
+    else:
+        custom = bool(settings.explicit & {"salt", "digest", "key_derivation"})
+        allowed = [fmt for fmt in formats.allowed(value) if fmt.generic or not custom]
+        chosen = [for_format(settings, fmt, source="signature") for fmt in allowed or [formats.FLASK_SESSION]]
+    found = []
+    for each in chosen:
+        age = None if no_max_age else (max_age if max_age is not None else each.max_age)
+        found.append(Attempt(each.required_key, each.fallbacks, each.scheme, each.rules, age, each.fallbacks_in_key))
+    return found
+
+
+def assume_format(value: str, settings: SessionSettings) -> tuple[SessionSettings, Recognition | None]:
+    """``settings`` for the format named, or else for the one ``value``'s shape suggests (and that suggestion).
+
+    For a search without a key, where no MAC can decide: ``audit cookie`` searches one format's scheme.
+    """
+    if settings.format is not None:
+        return settings, None
+    from flasksess_cli.codec import formats
+
+    recognition = formats.recognise(value)
+    return for_format(settings, recognition.format, source="cookie shape"), recognition
+
+
+def for_format(settings: SessionSettings, fmt: TokenFormat, *, source: str = "--format") -> SessionSettings:
+    """``settings`` for a token format: its salt, digest, derivation, max age, cookie name and key.
+
+    Options beat what the app configured for the format (``QUART_AUTH_SALT``,
+    ``WTF_CSRF_TIME_LIMIT``, ``WTF_CSRF_SECRET_KEY``, ...), which beats the format's defaults.
+    Flask's session format keeps ``settings`` as they are (the session interface's own).
+    """
+    if fmt.rules.is_flask_session:
+        return settings
+    config = dict(settings.app_config)
+    rules = fmt.rules._replace(source=source, python=settings.rules.python)
+    if settings.rules.legacy_epoch:
+        rules = rules.with_legacy_epoch()
+    chosen: dict[str, Any] = {
+        "salt": config.get(fmt.salt_setting or "") or rules.salt,
+        "digest": rules.digest,
+        "key_derivation": rules.key_derivation,
+        "cookie_name": config.get(fmt.cookie_setting or "") or fmt.cookie or settings.cookie_name,
+    }
+    for name in settings.explicit & set(chosen):
+        chosen[name] = getattr(settings, name)
+    max_age = config.get(fmt.age_setting or "", rules.max_age)
+    rules = rules._replace(
+        salt=chosen["salt"], digest=chosen["digest"], key_derivation=chosen["key_derivation"], max_age=max_age
+    )
+    key, fallbacks = settings.key, settings.fallbacks
+    if fmt.key_setting and config.get(fmt.key_setting) is not None:
+        key, fallbacks = config[fmt.key_setting], ()
+    return settings._replace(release=rules, key=key, fallbacks=fallbacks, **chosen)
 
 
 # --- reading a real application ------------------------------------------------------------------
@@ -295,7 +398,46 @@ def settings_of(app: Any) -> SessionSettings:
         partitioned=bool(config.get("SESSION_COOKIE_PARTITIONED", False)),
         max_cookie_size=int(config.get("MAX_COOKIE_SIZE", DEFAULT_MAX_COOKIE_SIZE)),
         release=installed_rules("quart" if type(app).__module__.split(".")[0] == "quart" else "flask"),
+        app_config=token_settings(config),
     )
+
+
+def token_settings(config: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What an app's config says about its other tokens: salts and names as text, ages in seconds, keys."""
+    from flasksess_cli.codec.formats import APP_SETTINGS
+
+    found: list[tuple[str, Any]] = []
+    for name in APP_SETTINGS:
+        if name not in config:
+            continue
+        value = config[name]
+        if name.endswith("_SECRET_KEY"):
+            if value:
+                found.append((name, _key(value)))
+        elif name.endswith(("_SALT", "_NAME")):
+            if isinstance(value, str):
+                found.append((name, value))
+        else:
+            found.append((name, _seconds(name, value)))
+    return tuple(found)
+
+
+def _seconds(name: str, value: Any) -> int | None:
+    """An age setting in seconds: a timedelta, a number, None (no limit), or Flask-Security's "5 days" text."""
+    from datetime import timedelta
+
+    if value is None:
+        return None
+    if isinstance(value, timedelta):
+        return int(value.total_seconds())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        units = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+        number, _, unit = value.strip().partition(" ")
+        if number.isdigit() and unit.rstrip("s") in units:
+            return int(number) * units[unit.rstrip("s")]
+    raise BadInput(f"the app's {name} is {value!r}, not a number of seconds, a timedelta or None")
 
 
 def scheme_of(interface: Any) -> Scheme:

@@ -11,11 +11,13 @@ them, is its output in the README. ``scripts/regenerate.py`` writes the outputs;
 Outputs that cannot repeat are compared after :func:`normalise`, which says exactly
 what it hides: clock times and ages (``2026-11-21 14:02:13 UTC``, ``3 seconds ago``),
 search times and rates, the search engine this machine's CPU chose (``(avx512, 2 threads)``),
+the port a served example app listens on (``127.0.0.1:<port>``),
 and the keys that ``genkey`` draws at random (with their masked forms). Everything else must match to the character.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -24,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +35,8 @@ MARK = "@@flasksess-readme-example@@"
 
 #: The key the examples sign with (a placeholder from the docs: audit finds it, which is the point there).
 EXAMPLE_KEY = "change-me-please"
+#: The key of the app "Everything your SECRET_KEY signs" audits: a published placeholder, found at once.
+PUBLISHED_KEY = "change-me"
 
 
 def fixtures(folder: Path) -> dict[str, str]:
@@ -80,6 +85,36 @@ def _har_entry(method: str, url: str, status: int, set_cookies: list[str], cooki
     }
 
 
+@contextlib.contextmanager
+def token_app() -> Iterator[dict[str, str]]:
+    """A Flask app with a Flask-WTF login form and Flask-Login's remember-me on 127.0.0.1, for the examples of
+    "Everything your SECRET_KEY signs": its login page, who is logged in, a CSRF token and a remember cookie."""
+    import threading
+
+    from flask import session
+    from flask_login.utils import encode_cookie
+    from flask_wtf.csrf import generate_csrf
+    from werkzeug.serving import make_server
+
+    sys.path.insert(0, str(ROOT))
+    from tests.tokenapps import flask_app
+
+    app = flask_app(PUBLISHED_KEY)
+    with app.test_request_context():
+        session["csrf_token"] = "6e1f3b84f664b10719c5cbf284836162e00d1a26"  # noqa: S105 - fixed, what Flask-WTF keeps
+        csrf, remember = generate_csrf(), encode_cookie("1")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        yield {"LOGIN": f"{base}/login", "ME": f"{base}/me", "CSRF_TOKEN": csrf, "REMEMBER": remember}
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
 def commands(block: str) -> list[str]:
     return [line[2:] for line in block.splitlines() if line.startswith("$ ")]
 
@@ -116,9 +151,9 @@ def run_block(cmds: list[str], folder: Path, variables: dict[str, str]) -> list[
 
 def rerun(readme: str) -> str:
     """README.md with every console example's output replaced by what running it prints now."""
-    with tempfile.TemporaryDirectory(prefix="flasksess-readme-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="flasksess-readme-") as tmp, token_app() as served:
         folder = Path(tmp)
-        variables = fixtures(folder)
+        variables = fixtures(folder) | served
 
         def replace(match: re.Match[str]) -> str:
             cmds = commands(match.group(2))
@@ -137,6 +172,7 @@ _NORMAL = [
     (re.compile(r"\b\d+ (?:second|minute|hour|day|year)s?\b"), "<duration>"),
     (re.compile(r" in \d+\.\d\d s(?: at [\d,]+/s)?"), " in <search time>"),
     (re.compile(r"\((?:avx512|avx2|sha-ni|scalar|python)(?:, \d+ threads?)?\)"), "(<engine>)"),
+    (re.compile(r"127\.0\.0\.1:\d+"), "127.0.0.1:<port>"),
 ]
 _RANDOM_KEYS = [
     (re.compile(r"[0-9a-f]{32,}"), "<random hex>"),

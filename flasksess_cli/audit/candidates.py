@@ -45,12 +45,15 @@ class Reading(NamedTuple):
 _QUOTED = re.compile(rb"""[bBrRuU]{0,2}(['"]).*\1""", re.DOTALL)
 
 
-def special_readings(buffer: bytes, end: int) -> list[Reading]:
+def special_readings(buffer: bytes, end: int, *, latin1: bool = False) -> list[Reading]:
     """The values the lines of ``buffer[:end]`` spell besides their bytes, in line order.
 
     Found by single-byte and short searches (C speed): a candidate line ends with a quote,
-    or starts with ``hex:`` or ``base64:``. Most chunks of most lists have none.
+    or starts with ``hex:`` or ``base64:``. Most chunks of most lists have none. With
+    ``latin1`` (Flask-Login keys its HMAC with the key's Latin-1 bytes), a line of non-ASCII
+    UTF-8 text is also tried as that text's Latin-1 bytes.
     """
+    readings = _latin1_readings(buffer, end) if latin1 else []
     found: dict[int, bytes] = {}
     for quote in (b"'", b'"'):
         at = buffer.find(quote, 0, end)
@@ -68,10 +71,30 @@ def special_readings(buffer: bytes, end: int) -> list[Reading]:
                 if at == 0 or buffer[at - 1] in b"\r\n":
                     found[at] = buffer[at : line_end(buffer, at, end)]
                 at = buffer.find(prefix, at + 1, end)
-    if not found:
-        return []
-    with quiet_literals():
-        return [Reading(start, variant, key) for start in sorted(found) for variant, key in line_readings(found[start])]
+    if found:
+        with quiet_literals():
+            readings += [
+                Reading(start, variant, key) for start in found for variant, key in line_readings(found[start])
+            ]
+    return sorted(readings, key=lambda reading: reading.offset) if len(readings) > 1 else readings
+
+
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def _latin1_readings(buffer: bytes, end: int) -> list[Reading]:
+    """Each line of non-ASCII UTF-8 text whose characters Latin-1 holds, as its Latin-1 bytes."""
+    readings = []
+    at = 0
+    while (match := _NON_ASCII.search(buffer, at, end)) is not None:
+        start = _line_start(buffer, match.start())
+        at = line_end(buffer, match.start(), end)
+        try:
+            key = buffer[start:at].decode("utf-8").encode("latin-1")
+        except (UnicodeDecodeError, UnicodeEncodeError):
+            continue
+        readings.append(Reading(start, "latin-1", key))
+    return readings
 
 
 def _line_start(buffer: bytes, at: int) -> int:

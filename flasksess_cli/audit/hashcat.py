@@ -53,6 +53,8 @@ class HashcatHash:
     refusal: str | None
     payload_length: int
     mode: int = HASHCAT_MODE
+    #: What to know before running it (mode 1750: no -O, a non-ASCII key as $HEX[...]).
+    notes: tuple[str, ...] = ()
 
 
 def installed_version() -> str | None:
@@ -141,7 +143,65 @@ def _installed_takes(version: str | None, length: int) -> tuple[bool | None, str
     return True, None
 
 
-def _command(wordlists: Sequence[str]) -> tuple[str, ...]:
+#: hashcat's mode for HMAC-SHA512 keyed with the password (src/modules/module_01750.c): Flask-Login's remember
+#: cookie, whose HMAC is keyed with SECRET_KEY itself; its HMAC-SHA1 twin, mode 150, for Flask-Login 0.1 and 0.2.
+REMEMBER_MODES = {"sha512": 1750, "sha1": 150}
+#: The pure kernels take salts (here: the user id) of at most 256 bytes.
+MAX_SALT = 256
+
+
+def remember_hash(target: Target, *, version: str | None, wordlists: Sequence[str] = ()) -> HashcatHash:
+    """A Flask-Login remember cookie as hashcat's mode 1750 takes it: ``<hex HMAC>:<user id>`` (the salt).
+
+    Mode 1750 is "HMAC-SHA512 (key = $pass)": the candidate keys the HMAC of the salt,
+    exactly ``hmac.new(SECRET_KEY, user_id, sha512)`` (``module_01750.c``; 1760 is the
+    reverse). A user id hashcat cannot read as text goes as hex with ``--hex-salt``.
+    """
+    mode = REMEMBER_MODES.get(target.digest)
+    if mode is None or target.key_derivation != "none":
+        raise BadInput(
+            f"no hashcat mode takes an HMAC-{target.digest.upper()} remember cookie (search it here instead)"
+        )
+    if len(target.signed) > MAX_SALT:
+        raise BadInput(
+            f"the user id is {len(target.signed)} bytes; hashcat's mode {mode} takes salts of at most {MAX_SALT} "
+            "(search it here instead)"
+        )
+    text = target.signed.decode("utf-8", "replace")
+    plain_salt = target.signed.isascii() and text.isprintable() and text == text.strip()
+    salt = text if plain_salt else target.signed.hex()
+    options = () if plain_salt else ("--hex-salt",)
+    notes = (
+        "without -O: the optimized kernel takes keys of at most 55 bytes",
+        "Flask-Login keys the HMAC with SECRET_KEY encoded Latin-1: a key with non-ASCII characters is found "
+        "only as $HEX[its Latin-1 bytes] in the wordlist",
+    )
+    return HashcatHash(
+        line=f"{target.signature.hex()}:{salt}",
+        command=_command(wordlists, mode=mode, options=options),
+        version=version,
+        accepted=None if version is None else True,  # every release has modes 150 and 1750
+        refusal=None,
+        payload_length=len(target.signed),
+        mode=mode,
+        notes=notes,
+    )
+
+
+def no_mode(what: str, target: Target) -> BadInput:
+    """Why no stock hashcat mode takes this token, as the error to raise."""
+    how = {
+        "django-concat": f"{target.digest.upper()}(salt + 'signer' + key)",
+        "concat": f"{target.digest.upper()}(salt + key)",
+        "hmac": f"HMAC-{target.digest.upper()}(key, salt) with its own salt",
+    }.get(target.key_derivation, target.key_derivation)
+    return BadInput(
+        f"no stock hashcat mode takes {what}: its MAC is keyed with {how}, which no mode computes (mode 29100 has "
+        "Flask's session salt built in; search it here instead)"
+    )
+
+
+def _command(wordlists: Sequence[str], *, mode: int = HASHCAT_MODE, options: tuple[str, ...] = ()) -> tuple[str, ...]:
     from flasksess_cli.audit.wordlists import wordlist_path
 
     files = []
@@ -150,6 +210,7 @@ def _command(wordlists: Sequence[str]) -> tuple[str, ...]:
             files.append(name if name in ("-", "WORDLIST") else wordlist_path(name))
         except BadInput:
             files.append(name)
+    start = ("hashcat", "-m", str(mode), "-a", "0", *options, "cookie.hash")
     if files == ["-"]:  # hashcat reads candidates from stdin when it is given no wordlist
-        return ("hashcat", "-m", str(HASHCAT_MODE), "-a", "0", "cookie.hash")
-    return ("hashcat", "-m", str(HASHCAT_MODE), "-a", "0", "cookie.hash", *(f for f in files if f != "-"))
+        return start
+    return (*start, *(f for f in files if f != "-"))

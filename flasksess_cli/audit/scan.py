@@ -67,6 +67,9 @@ class Target(NamedTuple):
     digest: str
     #: itsdangerous' key derivation: hmac, concat, django-concat, none (the key itself).
     key_derivation: str
+    #: How the app turns a text key into key bytes: "latin-1" for Flask-Login's remember cookie (a UTF-8 wordlist
+    #: line of non-ASCII text is then also tried as its Latin-1 bytes), else "utf-8".
+    key_encoding: str = "utf-8"
 
 
 def engines() -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from flasksess_cli.audit.candidates import (
@@ -43,6 +43,7 @@ from flasksess_cli.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.cookie import CookieKind, Scheme
+    from flasksess_cli.codec.rules import Rules
 
 #: progress(bytes of wordlists read, total bytes or None when unknown, candidates tried)
 Progress = Callable[[int, "int | None", int], None]
@@ -73,22 +74,25 @@ class Found:
     known: KnownKey | None = None
     #: Where the key was published (the built-in list's source, or the flask-unsign list's line).
     published: str | None = None
+    #: How the app encodes a text key into the key bytes searched: "latin-1" for Flask-Login's remember cookie.
+    encoding: str = "utf-8"
 
     @property
     def as_bytes(self) -> bool:
-        """Show it as a bytes literal: published or written that way, or not printable UTF-8 text."""
-        if self.variant in {"bytes-literal", "hex", "base64", "latin-1"} or (
+        """Show it as a bytes literal: published or written that way, or not printable text."""
+        written_as_bytes = {"bytes-literal", "hex", "base64"} | ({"latin-1"} if self.encoding == "utf-8" else set())
+        if self.variant in written_as_bytes or (
             self.known is not None and self.known.form == "bytes" and self.known.material == self.key
         ):
             return True
         try:
-            return not self.key.decode("utf-8").isprintable()
+            return not self.key.decode(self.encoding).isprintable()
         except UnicodeDecodeError:
             return True
 
     def display(self) -> str:
         """``genkey --format bytes`` form for bytes keys, the text itself otherwise."""
-        return repr(self.key) if self.as_bytes else self.key.decode("utf-8")
+        return repr(self.key) if self.as_bytes else self.key.decode(self.encoding)
 
 
 @dataclass(frozen=True)
@@ -146,15 +150,23 @@ _STOPPED_CODES = {
 # --- the target --------------------------------------------------------------------------------------
 
 
-def cookie_target(value: str, *, scheme: Scheme, digest_given: bool) -> tuple[Target, CookieKind]:
-    """What the signature commits to; and the cookie kind ("session" or "session-id").
+def cookie_target(
+    value: str, *, scheme: Scheme, digest_given: bool, rules: Rules | None = None
+) -> tuple[Target, CookieKind]:
+    """What the signature commits to; and the cookie kind ("session", "session-id" or "token").
 
     The digest is guessed from the signature's length unless ``digest_given``; a
-    given digest of the wrong size is refused rather than searched in vain.
+    given digest of the wrong size is refused rather than searched in vain. ``rules``
+    of another token format than Flask's session map it through that format's code.
     """
     from itsdangerous.encoding import base64_decode
 
     from flasksess_cli.codec.cookie import digest_guess, split_signed
+
+    if rules is not None and rules.payload not in ("flask-session", "session-id"):
+        from flasksess_cli.codec.tokens import search_target
+
+        return search_target(value, rules=rules, scheme=scheme), rules.kind
 
     signed, signature_text, kind = split_signed(value)
     try:
@@ -234,6 +246,8 @@ def audit_cookie(
             search.stopped_by, found = "SIGINT", None
         except SearchStopped as stop:
             search.stopped_by, found = stop.reason, None
+    if found is not None and target.key_encoding != "utf-8":
+        found = replace(found, encoding=target.key_encoding)
     return CookieAudit(
         found=found,
         candidates=search.tried,

@@ -87,11 +87,11 @@ class ChunkResult(NamedTuple):
     hit: tuple[int, Variant, bytes, int] | None
 
 
-def scan_chunk(kernel: ModuleType, scanner: Any, data: bytes, end: int) -> ChunkResult:
+def scan_chunk(kernel: ModuleType, scanner: Any, data: bytes, end: int, latin1: bool = False) -> ChunkResult:
     """Every line of ``data[:end]`` as its bytes (the kernel), then the values the special lines spell."""
     view = memoryview(data)[:end]
     offset, tried = scanner.scan(view)
-    readings = special_readings(data, end)
+    readings = special_readings(data, end, latin1=latin1)
     if offset >= 0:
         readings = [reading for reading in readings if reading.offset < offset]
     hit: tuple[int, Variant, bytes] | None = None
@@ -118,6 +118,7 @@ class Engine:
         self.kernel, self.target, self.workers = kernel, target, workers
         self.name: EngineName = engine_name(kernel)
         self.scanner = make_scanner(kernel, target)
+        self.latin1 = target.key_encoding == "latin-1"
         #: The SIMD path the kernel chose (avx512, avx2, sha-ni, scalar), or "python".
         self.simd: str = self.scanner.engine
         self.restarts = 0
@@ -131,7 +132,7 @@ class Engine:
         """``(tag, data, end)`` in, ``(tag, result)`` out, in order; ``tick`` is called while waiting."""
         if self.workers == 1:
             for tag, data, end in chunks:
-                yield tag, scan_chunk(self.kernel, self.scanner, data, end)
+                yield tag, scan_chunk(self.kernel, self.scanner, data, end, self.latin1)
                 tick()
             return
         pool = _ThreadPool(self) if self.name == "native" else _ProcessPool(self)
@@ -193,7 +194,8 @@ class _ThreadPool:
         self.executor = ThreadPoolExecutor(engine.workers, thread_name_prefix="flasksess-scan")
 
     def submit(self, data: bytes, end: int) -> Future[ChunkResult]:
-        return self.executor.submit(scan_chunk, self.engine.kernel, self.engine.scanner, data, end)
+        engine = self.engine
+        return self.executor.submit(scan_chunk, engine.kernel, engine.scanner, data, end, engine.latin1)
 
     def check(self) -> None:
         pass
@@ -299,7 +301,7 @@ def _worker_start(target: Target, parent: int) -> None:
         os.dup2(devnull, fd)
     os.close(devnull)
     kernel = load_kernel("python")
-    _WORKER.update(kernel=kernel, scanner=make_scanner(kernel, target))
+    _WORKER.update(kernel=kernel, scanner=make_scanner(kernel, target), latin1=target.key_encoding == "latin-1")
 
 
 def _die_with(parent: int) -> None:
@@ -326,7 +328,7 @@ def _die_with(parent: int) -> None:
 
 
 def _worker_scan(data: bytes, end: int) -> ChunkResult:
-    return scan_chunk(_WORKER["kernel"], _WORKER["scanner"], data, end)
+    return scan_chunk(_WORKER["kernel"], _WORKER["scanner"], data, end, _WORKER["latin1"])
 
 
 # --- stopping ---------------------------------------------------------------------------------------------

@@ -7,20 +7,27 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from flasksess_cli import defaults, keys
-from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_AUDIT_KEY, complete_path, json_option
+from flasksess_cli import keys
+from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_AUDIT_KEY, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
+    cookie_source,
+    format_option,
     key_file_option,
     pass_given,
+    pass_request,
     read_input,
+    request_options,
     resolve_settings,
     scheme_options,
+    search_options,
+    url_source_options,
 )
 from flasksess_cli.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
+    from flasksess_cli.audit.url import PageRequest
     from flasksess_cli.settings import Given, SessionSettings
 
 
@@ -120,24 +127,9 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
 
 @audit.command("cookie", epilog=ENV_APP_COLOUR_ENGINE)
 @cookie_argument(with_app=True)
-@click.option(
-    "--wordlist",
-    "wordlists",
-    multiple=True,
-    metavar="FILE",
-    shell_complete=complete_path,
-    help="Also try each line of FILE (repeatable; - for stdin, so <(generator) works; "
-    "flask-unsign for the flask-unsign-wordlist package's list, numbered by its lines).",
-)
-@click.option(
-    "--no-builtin", is_flag=True, help="Skip the default candidates (published keys and the flask-unsign list)."
-)
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1, max=defaults.MAX_AUDIT_WORKERS),
-    metavar="N",
-    help="Threads (processes for the pure-Python engine) searching the wordlists [default and at most: one per core].",
-)
+@url_source_options
+@format_option
+@search_options
 @click.option(
     "--shard",
     metavar="K/N",
@@ -147,17 +139,23 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any
 @click.option(
     "--hashcat",
     is_flag=True,
-    help="Print the cookie as hashcat mode 29100 takes it, and the command for the installed hashcat, instead of searching.",
+    help="Print the cookie as hashcat takes it (mode 29100 for a Flask session, 1750 for a Flask-Login remember "
+    "cookie) and the command for the installed hashcat, instead of searching.",
 )
 @scheme_options
 @json_option
 @click.pass_context
 @pass_given
+@pass_request
 def audit_cookie(
-    ctx: click.Context, /, cookie: str, wordlists: tuple[str, ...], no_builtin: bool, workers: int | None,
-    shard: Any, hashcat: bool, legacy_epoch: bool, as_json: bool, given: Given,
+    ctx: click.Context, /, cookie: str | None, wordlists: tuple[str, ...], no_builtin: bool, workers: int | None,
+    shard: Any, hashcat: bool, legacy_epoch: bool, as_json: bool, given: Given, request: PageRequest | None,
 ) -> None:  # fmt: skip
-    """Search for the key that signed a session cookie: published keys and the field's shared list, then your wordlists.
+    """Search for the key that signed a session cookie or token: published keys and the field's list, then your wordlists.
+
+    COOKIE is a Flask session or any token the key signs (CSRF token, remember-me
+    cookie, Starlette session, Quart-Auth, Flask-Security, itsdangerous): --format
+    names it, else its shape suggests one (said on stderr).
 
     Exit 1 when the key is found (anyone who finds it can forge any session), 0 when
     no candidate signed it, 130/143/129 when stopped by Ctrl-C/SIGTERM/SIGHUP (with
@@ -166,7 +164,8 @@ def audit_cookie(
     entry in every form it can mean (text as UTF-8 and Latin-1, hex, a bytes literal).
     A line of a wordlist is tried as its bytes (lines end at \\n, \\r\\n or \\r), and
     also as the value it spells when it is a quoted Python string or bytes literal,
-    hex:... or base64:... The digest is guessed from the signature's length unless
+    hex:... or base64:... (for a remember cookie, non-ASCII text also as its Latin-1
+    bytes, as Flask-Login keys it). The digest is guessed from the signature's length unless
     --digest or --app gives it.
 
     \b
@@ -177,34 +176,110 @@ def audit_cookie(
       flasksess audit cookie --shard 2/8 --wordlist huge.txt "$COOKIE"   # run 2 of 8
       flasksess audit cookie --app myapp:app --json "$COOKIE"
       flasksess audit cookie --hashcat "$COOKIE" > cookie.hash
+      flasksess audit cookie --url https://staging.example/login --proxy http://127.0.0.1:8080
     """
     from flasksess_cli.audit import search
     from flasksess_cli.audit import wordlists as lists
-    from flasksess_cli.cookie_text import extract_cookie
+    from flasksess_cli.codec import formats
     from flasksess_cli.render import audit as render
+    from flasksess_cli.settings import assume_format
 
     if cookie == "-" and "-" in wordlists:
         raise click.UsageError("COOKIE and --wordlist cannot both be - (stdin is read once)", ctx=ctx)
     settings = resolve_settings(given)
-    value = extract_cookie(read_input(cookie, "cookie"), name=settings.cookie_name)
-    digest_known = given.overrides.get("digest") is not None or settings.app is not None
-    target, kind = search.cookie_target(value, scheme=settings.scheme, digest_given=digest_known)
+    exact = "cookie_name" in settings.explicit or settings.format is not None
+    text = cookie_source(cookie, request)
+    value = formats.take_cookie(text, name=settings.cookie_name, exact=exact, also=settings.cookie_names)
+    settings, recognition = assume_format(value, settings)
+    digest_known = "digest" in settings.explicit or settings.app is not None or not formats.of(settings.rules).generic
+    target, kind = search.cookie_target(value, scheme=settings.scheme, digest_given=digest_known, rules=settings.rules)
     if hashcat:
-        from flasksess_cli.audit.hashcat import hashcat_hash, installed_version
-
-        found = hashcat_hash(value, target=target, kind=kind, version=installed_version(), wordlists=wordlists)
-        render.hashcat(found, as_json=as_json)
+        handoff = _hashcat(value, target, kind, settings, wordlists)
+        render.assumed_format(recognition)
+        render.hashcat(handoff, as_json=as_json)
         return
+    render.assumed_format(recognition)
     opened = lists.open_wordlists(wordlists, shard=shard)
     try:
         with render.audit_progress(enabled=not as_json) as progress:
             result = search.audit_cookie(
                 target, kind=kind, scheme=settings.scheme, wordlists=opened, builtin=not no_builtin,
                 workers=workers or search.default_workers(), progress=progress, shard=shard,
-                engine="python" if os.environ.get("FLASKSESS_AUDIT_ENGINE") == "python" else None,
-                stop_when=render.output_closed,
+                engine=_engine(), stop_when=render.output_closed,
             )  # fmt: skip
     finally:
         lists.close_wordlists(opened)
     render.cookie_audit(result, as_json=as_json, app=settings)
+    ctx.exit(result.exit_code)
+
+
+def _engine() -> Any:
+    """FLASKSESS_AUDIT_ENGINE=python runs the pure-Python twin; else the C kernel where it was built."""
+    return "python" if os.environ.get("FLASKSESS_AUDIT_ENGINE") == "python" else None
+
+
+def _hashcat(value: str, target: Any, kind: Any, settings: SessionSettings, wordlists: tuple[str, ...]) -> Any:
+    """The hashcat hand-off for the format: mode 29100 (a Flask session), 1750 (a remember cookie), or why none."""
+    from flasksess_cli.audit import hashcat
+    from flasksess_cli.codec import formats
+
+    rules = settings.rules
+    if rules.envelope == "remember":
+        return hashcat.remember_hash(target, version=hashcat.installed_version(), wordlists=wordlists)
+    if not rules.is_flask_session and rules.payload != "session-id":
+        raise hashcat.no_mode(f"a {formats.of(rules).title}", target)
+    return hashcat.hashcat_hash(
+        value, target=target, kind=kind, version=hashcat.installed_version(), wordlists=wordlists
+    )
+
+
+@audit.command("url", epilog=ENV_APP_COLOUR_ENGINE, short_help="Is the key behind anything this page shows guessable?")
+@click.argument("url", metavar="URL")
+@request_options(agent=True)
+@search_options
+@app_option("Take the salts, ages and keys the app configured for its tokens (WTF_CSRF_*, QUART_AUTH_*, SECURITY_*).")
+@json_option
+@click.pass_context
+@pass_given
+@pass_request
+def audit_url(
+    ctx: click.Context, /, url: str, wordlists: tuple[str, ...], no_builtin: bool, workers: int | None,
+    as_json: bool, given: Given, request: PageRequest,
+) -> None:  # fmt: skip
+    """Fetch a page as a browser would, and search for the key behind every signed artefact it shows.
+
+    The page's cookies (session, remember-me, Quart-Auth, ...), the CSRF tokens in its
+    forms, meta tags and headers, and tokens in its links: each is recognised, the one
+    the engine searches fastest is searched (published keys and the field's shared list,
+    then your wordlists), and with the key found every artefact is checked with it.
+    Nothing is needed but the URL: a login page shows enough. Exit 1 when the key is
+    found, 0 when not (or nothing signed is shown), 130/143/129 when stopped.
+
+    \b
+    Examples:
+      flasksess audit url https://staging.example/login
+      flasksess audit url --cookie remember_token="$R" https://staging.example/account
+      flasksess audit url --wordlist rockyou.txt --json http://127.0.0.1:5000/login
+      flasksess audit url --proxy http://127.0.0.1:8080 --insecure https://staging.example/
+    """
+    from flasksess_cli.audit import search
+    from flasksess_cli.audit import url as site
+    from flasksess_cli.audit import wordlists as lists
+    from flasksess_cli.render import audit as render
+
+    settings = resolve_settings(given)
+    engine = _engine()
+    page, artefacts, dropped = site.fetch_page(request)
+    found = site.prepare(artefacts, settings, engine=engine)
+    opened = lists.open_wordlists(wordlists)
+    try:
+        with render.audit_progress(enabled=not as_json and any(f.target for f in found)) as progress:
+            result = site.audit_url(
+                page, found, dropped, settings=settings, wordlists=opened, builtin=not no_builtin,
+                workers=workers or search.default_workers(), progress=progress, engine=engine,
+                stop_when=render.output_closed,
+            )  # fmt: skip
+    finally:
+        lists.close_wordlists(opened)
+    render.url_audit(result, as_json=as_json, app=settings)
     ctx.exit(result.exit_code)

@@ -11,11 +11,14 @@ from flasksess_cli import defaults
 from flasksess_cli.cli.common import ENV_APP_KEY, ENV_COLOUR, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     cookie_argument,
+    cookie_source,
+    format_option,
     key_options,
     legacy_epoch_option,
     loaded_cookie_name,
     max_size_option,
     pass_given,
+    pass_request,
     read_input,
     resolve_settings,
     rules_options,
@@ -23,29 +26,35 @@ from flasksess_cli.cli.options import (
     select_rules,
     session_form,
     session_form_options,
+    url_source_options,
 )
 from flasksess_cli.errors import ExitCode
 
 if TYPE_CHECKING:
+    from flasksess_cli.audit.url import PageRequest
     from flasksess_cli.settings import Given
 
 
 @click.command(epilog=ENV_COLOUR)
 @cookie_argument(with_app=False)
+@url_source_options
+@format_option
 @rules_options
 @legacy_epoch_option
 @max_size_option
 @json_option
+@pass_request
 def decode(
-    cookie: str, cookie_name: str | None, flask_version: str | None, quart_version: str | None, legacy_epoch: bool,
-    max_json: int, as_json: bool,
+    cookie: str | None, cookie_name: str | None, token_format: str | None, flask_version: str | None,
+    quart_version: str | None, legacy_epoch: bool, max_json: int, as_json: bool, request: PageRequest | None,
 ) -> None:  # fmt: skip
-    """Show what is inside a session cookie: the session the app would load. No key needed, nothing verified.
+    """Show what is inside a session cookie or another signed token. No key needed, nothing verified.
 
     COOKIE is the value, name=value, a Cookie: or Set-Cookie: header (or several header
     lines: curl -si or curl -v output), a curl cookie jar, a row copied from DevTools, @FILE, or -
-    (or nothing, when piped) to read stdin. Current Flask's rules apply unless --flask or
-    --quart names another release.
+    (or nothing, when piped) to read stdin. A Flask session is read by current Flask's rules
+    unless --flask or --quart names another release; a CSRF token, a remember cookie, a
+    Starlette session or another token is recognised by its shape (or named with --format).
 
     \b
     Examples:
@@ -53,19 +62,25 @@ def decode(
       curl -si http://127.0.0.1:5000/login | flasksess decode
       flasksess decode --json "$COOKIE" | jq .session
       flasksess decode --flask 0.12 "$OLD_COOKIE"
+      flasksess decode --format flask-wtf-csrf "$CSRF_TOKEN"
+      flasksess decode --url https://staging.example/login --cookie-name session
     """
-    from flasksess_cli.codec.cookie import decode_cookie
-    from flasksess_cli.cookie_text import extract_cookie
+    from flasksess_cli.codec import formats
+    from flasksess_cli.codec.cookie import decode_as
     from flasksess_cli.render import codec as render
 
     rules = select_rules(flask_version=flask_version, quart_version=quart_version, legacy_epoch=legacy_epoch)
-    name = cookie_name or loaded_cookie_name(click.get_current_context()) or defaults.DEFAULT_COOKIE_NAME
-    value = extract_cookie(read_input(cookie, "cookie"), name=name, last=rules.last_cookie_wins)
-    render.decoded(decode_cookie(value, rules=rules, max_json=max_json), as_json=as_json)
+    fmt = token_format or ("flask-session" if flask_version or quart_version else None)
+    cookie_name = cookie_name or loaded_cookie_name(click.get_current_context())
+    name = cookie_name or (fmt and formats.get(fmt).cookie) or defaults.DEFAULT_COOKIE_NAME
+    text = cookie_source(cookie, request)
+    value = formats.take_cookie(text, name=name, exact=bool(cookie_name or fmt), last=rules.last_cookie_wins)
+    render.decoded(decode_as(value, fmt=fmt, rules=rules, max_json=max_json), as_json=as_json)
 
 
 @click.command(epilog=ENV_APP_KEY, short_help="Would the app load this cookie? Which key signed it? Expired?")
 @cookie_argument(with_app=True)
+@format_option
 @key_options
 @scheme_options
 @rules_options
@@ -84,12 +99,14 @@ def verify(
     ctx: click.Context, /, cookie: str, legacy_epoch: bool, max_age: int | None, no_max_age: bool, max_json: int,
     as_json: bool, given: Given,
 ) -> None:  # fmt: skip
-    """Check what the app would do with a session cookie: load it, start an empty session, or fail.
+    """Check what the app would do with a session cookie or another signed token: take it, refuse it, or fail.
 
-    Exit 0 only when the app would load the cookie as its session (and show that session);
-    1 when not (bad signature, expired, future-dated: an empty session; signed but
-    unloadable: HTTP 500); 3 when the input is not a cookie. Current Flask's rules apply
-    unless --flask, --quart or --app (the installed release) say otherwise.
+    Exit 0 only when the app would load the cookie as its session (and show that session),
+    or take the token; 1 when not (bad signature, expired, future-dated: an empty session or
+    a refused token; signed but unloadable: HTTP 500); 3 when the input is not a cookie.
+    Without --format every format the value's shape admits is tried, and the one whose
+    signature the key made is reported. Current Flask's rules apply to a session unless
+    --flask, --quart or --app (the installed release) say otherwise.
 
     \b
     Examples:
@@ -97,33 +114,38 @@ def verify(
       flasksess verify --key-file instance/secret.key --fallback 'old-key' "$COOKIE"
       flasksess verify --app myapp:app --json "$COOKIE"
       flasksess verify --flask 1.1 -k "$KEY" "$COOKIE"
+      flasksess verify --app myapp:app "$CSRF_TOKEN"
     """
-    from flasksess_cli.codec.cookie import verify_cookie
-    from flasksess_cli.cookie_text import extract_cookie
+    from flasksess_cli.codec import formats
+    from flasksess_cli.codec.cookie import verify_first
     from flasksess_cli.render import codec as render
+    from flasksess_cli.settings import attempts
 
     settings = resolve_settings(given, need_key=True)
-    value = extract_cookie(
-        read_input(cookie, "cookie"), name=settings.cookie_name, last=settings.rules.last_cookie_wins
+    exact = "cookie_name" in settings.explicit or settings.format is not None
+    text = read_input(cookie, "cookie")
+    value = formats.take_cookie(
+        text, name=settings.cookie_name, exact=exact, last=settings.rules.last_cookie_wins, also=settings.cookie_names
     )
-    limit = None if no_max_age else (max_age if max_age is not None else settings.lifetime)
-    result = verify_cookie(
-        value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme, max_age=limit,
-        rules=settings.rules, fallbacks_in_key=settings.fallbacks_in_key, max_json=max_json,
-    )  # fmt: skip
+    tries = attempts(value, settings, max_age=max_age, no_max_age=no_max_age)
+    result = verify_first(value, tries, max_json=max_json)
     if settings.key_reading and not result.verified:
         render.note(f"Note: {settings.key_reading}")
     hint = None
     if result.reason == "bad-signature":
         from flasksess_cli.codec.key_hints import whitespace_hint
 
-        hint = whitespace_hint(value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme)
+        hints = (
+            whitespace_hint(value, key=t.key, fallbacks=t.fallbacks, scheme=t.scheme, rules=t.rules) for t in tries
+        )
+        hint = next((h for h in hints if h), None)
     render.verification(result, as_json=as_json, app=settings, hint=hint)
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 
 @click.command(epilog=ENV_APP_KEY)
 @click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
+@format_option
 @session_form_options
 @key_options
 @scheme_options
@@ -143,12 +165,13 @@ def sign(
     /, session_text: str, tagged: bool, python_literal: str | None, legacy_epoch: bool, timestamp: int | None,
     no_sort_keys: bool, as_json: bool, given: Given,
 ) -> None:  # fmt: skip
-    """Sign a session into a cookie that Flask accepts.
+    """Sign a session into a cookie that Flask accepts, or a value into another token (--format).
 
-    SESSION is JSON in the typed form that decode --json prints as "session" (so the two
-    round-trip), @FILE, or - / nothing for stdin. The current key signs; fallbacks never do
-    (except under --flask 3.1.0, which signed with the last). The cookie is the one current
-    Flask writes, or the release --flask, --quart or --app names.
+    SESSION is JSON in the typed form that decode --json prints as "session" (or, for a
+    token, as "data"), so the two round-trip; @FILE, or - / nothing for stdin. The current
+    key signs; fallbacks never do (except under --flask 3.1.0 and for Flask-Security 5.6+,
+    which sign with the last). The cookie is the one current Flask writes, or the release
+    --flask, --quart or --app names; --format writes another library's token.
 
     \b
     Examples:
@@ -156,9 +179,10 @@ def sign(
       flasksess sign --python "{'cart': (1, 2), 'token': b'\\x00'}" --key-file secret.key
       flasksess decode --json "$C" | jq .session | flasksess sign --timestamp 1700000000 -
       curl -b "session=$(flasksess sign '{"user_id": 1}')" http://127.0.0.1:5000/
+      flasksess sign --format flask-login-remember '"1"'    # remember_token for user 1
     """
-    from flasksess_cli.codec.cookie import sign_session
-    from flasksess_cli.codec.session_json import session_from_text
+    from flasksess_cli.codec.cookie import sign_value
+    from flasksess_cli.codec.session_json import value_from_text
     from flasksess_cli.render import codec as render
 
     if python_literal is not None and session_text != "-":
@@ -168,9 +192,9 @@ def sign(
     form = session_form(tagged=tagged, python_literal=python_literal)
     settings = resolve_settings(given, need_key=True)
     rules = settings.rules
-    session = session_from_text(read_input(python_literal or session_text, "session"), form, tags=rules.tags)
-    signed = sign_session(
-        session, key=settings.required_key, scheme=settings.scheme, rules=rules, fallbacks=settings.fallbacks,
+    data = value_from_text(read_input(python_literal or session_text, "session"), form, rules=rules)
+    signed = sign_value(
+        data, key=settings.required_key, scheme=settings.scheme, rules=rules, fallbacks=settings.fallbacks,
         timestamp=timestamp, sort_keys=settings.sort_keys and rules.sort_keys and not no_sort_keys,
         ensure_ascii=settings.ensure_ascii,
     )  # fmt: skip

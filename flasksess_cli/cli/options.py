@@ -23,6 +23,7 @@ from flasksess_cli.cli.common import LOADED_APP, complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
+    from flasksess_cli.audit.url import PageRequest
     from flasksess_cli.codec.rules import Rules
     from flasksess_cli.settings import Given, SessionSettings
 
@@ -153,8 +154,9 @@ def cookie_name_option(help: str) -> Decorator:
 
 
 def stdin_unless_terminal(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """An argument left out means stdin (``echo "$C" | flasksess decode``), unless stdin is a terminal."""
-    if value is not None or ctx.resilient_parsing:
+    """An argument left out means stdin (``echo "$C" | flasksess decode``), unless stdin is a terminal or ``--url``
+    says where the cookie comes from."""
+    if value is not None or ctx.resilient_parsing or ctx.params.get("source_url") is not None:
         return value
     if sys.stdin is None or sys.stdin.isatty():
         raise click.MissingParameter(ctx=ctx, param=param)
@@ -200,6 +202,16 @@ scheme_options = _stack(
     legacy_epoch_option,
 )
 
+format_option = click.option(
+    "--format",
+    "token_format",
+    type=click.Choice(defaults.TOKEN_FORMATS),
+    metavar="NAME",
+    help="What the value is: flask-session, flask-wtf-csrf, flask-login-remember, starlette-session, quart-auth, "
+    "flask-security-<token> (token, confirm, reset, login, change-email, tf-validity, tf-setup, us-setup, wan, "
+    "refresh), itsdangerous, itsdangerous-untimed, flask-session-id [default: what its shape suggests].",
+)
+
 #: Whose rules apply: --flask VERSION, --quart VERSION (current Flask unless given, or the installed release with --app).
 rules_options = _stack(
     click.option(
@@ -237,6 +249,123 @@ key_options = _stack(
 )
 
 
+#: What audit cookie and audit url search: --wordlist, --no-builtin, --workers.
+search_options = _stack(
+    click.option(
+        "--wordlist",
+        "wordlists",
+        multiple=True,
+        metavar="FILE",
+        shell_complete=complete_path,
+        help="Also try each line of FILE (repeatable; - for stdin, so <(generator) works; "
+        "flask-unsign for the flask-unsign-wordlist package's list, numbered by its lines).",
+    ),
+    click.option(
+        "--no-builtin", is_flag=True, help="Skip the default candidates (published keys and the flask-unsign list)."
+    ),
+    click.option(
+        "--workers",
+        type=click.IntRange(min=1, max=defaults.MAX_AUDIT_WORKERS),
+        metavar="N",
+        help="Threads (processes for the pure-Python engine) searching the wordlists [default and at most: one per "
+        "core].",
+    ),
+)
+
+
+# --- requesting a page: sizecheck --url, audit url, decode --url, audit cookie --url --------------------------
+
+
+def pair_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
+    separator = ":" if param.name == "header_lines" else "="
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition(separator)
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value[:40]!r} is not {param.metavar}", ctx=ctx, param=param)
+        pairs.append((key.strip(), rest.strip() if separator == ":" else rest))
+    return pairs
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def request_options(prefix: str = "", *, cookies: bool = True, agent: bool = False) -> Decorator:
+    """How to request a page: --header, --cookie, --insecure, --timeout (and --user-agent, --proxy)."""
+
+    def helped(text: str) -> str:
+        return _sentence(prefix + text)
+
+    options = [
+        click.option("--header", "-H", "header_lines", multiple=True, callback=pair_option, metavar="'NAME: VALUE'",
+                     help=helped("a request header (repeatable).")),
+        click.option("--cookie", "cookie_pairs", multiple=True, callback=pair_option, metavar="NAME=VALUE",
+                     help=helped("a cookie the browser already holds, for a logged-in view (repeatable).")),
+        click.option("--insecure", is_flag=True, help=helped("accept an untrusted TLS certificate (self-signed dev server).")),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+                     metavar="SECONDS", help=helped("give up when the whole exchange takes longer.")),
+    ]  # fmt: skip
+    if not cookies:
+        options.pop(1)
+    if agent:
+        options += [
+            click.option("--user-agent", metavar="TEXT", help=helped("the User-Agent to send.")),
+            click.option("--proxy", metavar="URL", help=helped(
+                "send the requests through this HTTP proxy (Burp, mitmproxy) [default: the environment's].")),
+        ]  # fmt: skip
+    return _stack(*options)
+
+
+#: --url for a command that reads one cookie (decode, audit cookie): flask-unsign's --server workflow.
+url_source_options = _stack(
+    click.option(
+        "--url",
+        "source_url",
+        metavar="URL",
+        help="Take the cookie from the responses to this URL (redirects followed), instead of COOKIE.",
+    ),
+    request_options("with --url: ", cookies=False, agent=True),
+)
+
+_REQUEST = ("header_lines", "cookie_pairs", "insecure", "timeout", "user_agent", "proxy")
+
+
+def pass_request(f: Any) -> Any:
+    """Hand the request options to the command as one ``request: PageRequest | None`` argument (None without a URL)."""
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        taken = {name: kwargs.pop(name) for name in _REQUEST if name in kwargs}
+        url = kwargs.pop("source_url", None) if "source_url" in kwargs else kwargs.get("url")
+        request = None
+        if url is not None:  # the page machinery loads only when a page is asked for
+            from flasksess_cli.audit.url import PageRequest
+
+            request = PageRequest(
+                url, headers=tuple(taken.get("header_lines") or ()), cookies=tuple(taken.get("cookie_pairs") or ()),
+                insecure=bool(taken.get("insecure")), timeout=float(taken.get("timeout") or 10.0),
+                user_agent=taken.get("user_agent"), proxy=taken.get("proxy"),
+            )  # fmt: skip
+        return f(*args, request=request, **kwargs)
+
+    return command
+
+
+def cookie_source(cookie: str | None, request: PageRequest | None) -> str:
+    """The cookie text to read: COOKIE (``-``, ``@FILE``, the value) or the Set-Cookie lines of ``--url``'s responses."""
+    if cookie is None and request is None:
+        raise click.UsageError("Missing argument 'COOKIE'", ctx=click.get_current_context())
+    if cookie is not None and request is not None:
+        raise click.UsageError("give either COOKIE or --url, not both", ctx=click.get_current_context())
+    if request is None:
+        return read_input(str(cookie), "cookie")
+    from flasksess_cli.audit.url import fetch_page, set_cookie_text
+
+    page, _, _ = fetch_page(request)
+    return set_cookie_text(page)
+
+
 def session_form(*, tagged: bool, python_literal: str | None) -> str:
     """Which form a session given as text is in: "python", "tagged" or "typed"."""
     return "python" if python_literal is not None else ("tagged" if tagged else "typed")
@@ -246,7 +375,7 @@ def session_form(*, tagged: bool, python_literal: str | None) -> str:
 
 _GIVEN = {
     "app_spec": "app", "secret_key": "secret_key", "key_file": "key_file", "fallback_specs": "fallbacks",
-    "flask_version": "flask", "quart_version": "quart",
+    "flask_version": "flask", "quart_version": "quart", "token_format": "format",
 }  # fmt: skip
 #: Options named after a SessionSettings field.
 _OVERRIDES = frozenset(

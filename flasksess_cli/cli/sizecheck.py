@@ -13,8 +13,10 @@ from flasksess_cli.cli.options import (
     app_option,
     cookie_name_option,
     digest_option,
+    pair_option,
     pass_given,
     read_input,
+    request_options,
     resolve_settings,
     session_form,
     session_form_options,
@@ -23,17 +25,6 @@ from flasksess_cli.errors import ExitCode
 
 if TYPE_CHECKING:
     from flasksess_cli.settings import Given
-
-
-def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, str]]:
-    separator = ":" if param.name == "header_lines" else "="
-    pairs = []
-    for value in values:
-        key, sep, rest = value.partition(separator)
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{value[:40]!r} is not {param.metavar}", ctx=ctx, param=param)
-        pairs.append((key.strip(), rest.strip() if separator == ":" else rest))
-    return pairs
 
 
 @click.command(epilog=ENV_APP_COLOUR, short_help="Will this session cookie survive browsers and servers?")
@@ -49,17 +40,9 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
 @click.option(
     "--url", metavar="URL", help="Request this page and check every cookie set on the way (redirects followed)."
 )
-@click.option("--data", "data_pairs", multiple=True, callback=_pair, metavar="KEY=VALUE",
+@click.option("--data", "data_pairs", multiple=True, callback=pair_option, metavar="KEY=VALUE",
               help="With --url: a form field; makes the request a POST (repeatable).")  # fmt: skip
-@click.option("--header", "header_lines", multiple=True, callback=_pair, metavar="'NAME: VALUE'",
-              help="With --url: a request header (repeatable).")  # fmt: skip
-@click.option("--cookie", "cookie_pairs", multiple=True, callback=_pair, metavar="NAME=VALUE",
-              help="With --url: a cookie the browser already holds (repeatable).")  # fmt: skip
-@click.option(
-    "--insecure", is_flag=True, help="With --url: accept an untrusted TLS certificate (self-signed dev server)."
-)
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              metavar="SECONDS", help="With --url: give up on a response after this long.")  # fmt: skip
+@request_options("with --url: ")
 @click.option(
     "--har",
     "har_file",

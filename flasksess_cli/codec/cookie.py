@@ -17,76 +17,60 @@ or **the session**. The signature, key derivation and base64 handling are
 itsdangerous' own functions, so what verifies here verifies in Flask.
 Decompression is ours: itsdangerous inflates without limit, flasksess stops at
 ``max_json`` bytes.
+
+Every other token format that shares the key (:mod:`.formats`) goes through the same
+three functions when the rules name it: :mod:`.tokens` reads, checks and writes it.
+The records they return live in :mod:`.envelope` (and are importable from here).
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
 import zlib
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from itsdangerous.encoding import base64_decode, base64_encode, int_to_bytes
-from itsdangerous.signer import Signer
 
+from flasksess_cli.codec.envelope import (
+    FLASK_SCHEME,
+    LEGACY_EPOCH,
+    YEAR_10000,
+    Attempt,
+    DecodedCookie,
+    DecompressionBomb,
+    PayloadRefused,
+    Reason,
+    Scheme,
+    SignedCookie,
+    Verification,
+    decoded_size,
+    digest_candidates,
+    digest_guess,
+    inflate,
+    legacy_epoch_plausible,
+    read_timestamp,
+)
+from flasksess_cli.codec.formats import FLASK_SESSION_ID, SESSION_ID, read_json_payload
 from flasksess_cli.codec.payload import LoadedPayload, load_payload
 from flasksess_cli.codec.rules import CURRENT, Rules
 from flasksess_cli.defaults import DEFAULT_MAX_JSON_BYTES, DIGEST_SIZES, FLASK_SALT, FLASK_SESSION_SALT
 from flasksess_cli.errors import BadInput
 from flasksess_cli.keys import SecretKey
 
-#: itsdangerous <= 0.24 counted timestamps from 2011-01-01T00:00:00Z.
-LEGACY_EPOCH = 1293840000
-#: 10000-01-01T00:00:00Z: itsdangerous' ``timestamp_to_datetime`` raises ValueError from here on.
-YEAR_10000 = 253402300800
-
-
-class PayloadRefused(BadInput):
-    """A payload larger than flasksess's cap (``--max-size``): refused, whatever the key says."""
-
-
-class DecompressionBomb(PayloadRefused):
-    """A compressed payload inflates past the cap."""
-
-
-# The records here are NamedTuples, immutable as frozen dataclasses are but ten times cheaper to
-# define: this module is on the start-up path of decode --json and verify --json.
-
-
-class Scheme(NamedTuple):
-    """How a session interface signs: itsdangerous' salt, digest and key derivation."""
-
-    salt: str = FLASK_SALT
-    digest: str = "sha1"
-    key_derivation: str = "hmac"
-
-    def signer(self, key: SecretKey, *, salt: str | None = None) -> Signer:
-        return Signer(
-            key.value,
-            salt=self.salt if salt is None else salt,
-            key_derivation=self.key_derivation,
-            digest_method=getattr(hashlib, self.digest),
-        )
-
-
-#: Flask's own session interface: salt "cookie-session", HMAC-SHA1, "hmac" key derivation.
-FLASK_SCHEME = Scheme()
-
-#: "session": Flask's signed cookie session; "session-id": Flask-Session's signed server-side id.
-CookieKind = Literal["session", "session-id"]
-#: What verify concludes, in itsdangerous' order of checks.
-Reason = Literal["valid", "bad-signature", "expired", "future-timestamp", "malformed-timestamp", "malformed-payload"]
 if TYPE_CHECKING:
-    from flasksess_cli.codec.payload import PayloadOutcome
+    from flasksess_cli.codec.envelope import CookieKind, Outcome
 
-    #: What the app does with the request: the view sees the session; an empty session; HTTP 500 before
-    #: the view runs; the view runs with the session, then writing it back fails with HTTP 500.
-    Outcome = Literal["session", "empty-session", "http-500", "http-500-after-view"]
+#: The records of :mod:`.envelope` are importable from here too.
+__all__ = [
+    "FLASK_SCHEME", "LEGACY_EPOCH", "YEAR_10000", "Attempt", "CookieKind", "DecodedCookie", "DecompressionBomb",
+    "Outcome", "PayloadRefused", "Reason", "Scheme", "SignedCookie", "Verification", "decode_as", "decode_cookie",
+    "digest_candidates", "digest_guess", "inflate", "matching_key", "sign_session", "sign_value", "split_signed",
+    "verify_cookie", "verify_first",
+]  # fmt: skip
 
 #: Flask-Session (0.4 to 0.8) signs a server-side session id with ``Signer(app.secret_key, salt="flask-session")``.
-FLASK_SESSION_RULES = Rules(framework="flask-session", version="0.4-0.8", source="cookie shape", fallbacks="none")
+FLASK_SESSION_RULES = FLASK_SESSION_ID.rules._replace(source="cookie shape")
 
 
 class SignedParts(NamedTuple):
@@ -98,10 +82,6 @@ class SignedParts(NamedTuple):
     kind: CookieKind
 
 
-#: Flask-Session's ids: ``secrets.token_urlsafe(n)`` (>= 0.6) or ``str(uuid4())`` (<= 0.5).
-_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,}")
-
-
 def split_signed(value: str) -> SignedParts:
     """Cut ``payload.timestamp.signature`` (or ``id.signature``); ``BadInput`` for anything else."""
     if "." not in value:
@@ -109,9 +89,13 @@ def split_signed(value: str) -> SignedParts:
     signed, signature = value.rsplit(".", 1)
     if "." in signed:
         return SignedParts(signed, signature, "session")
-    if _SESSION_ID.fullmatch(signed) and _decoded_size(signature) in DIGEST_SIZES.values():
+    if (
+        SESSION_ID.fullmatch(signed)
+        and decoded_size(signature) in DIGEST_SIZES.values()
+        and read_json_payload(signed) is None  # base64 JSON and a signature: an untimed itsdangerous token
+    ):
         return SignedParts(signed, signature, "session-id")
-    if 0 < len(signature) <= 11 and _decoded_size(signature) is not None:
+    if 0 < len(signature) <= 11 and decoded_size(signature) is not None:
         raise BadInput(
             "the cookie is incomplete: it has a payload and a timestamp but no signature (a Flask cookie is "
             "payload.timestamp.signature; was it cut short when copied?), and Flask starts an empty session for it"
@@ -119,17 +103,10 @@ def split_signed(value: str) -> SignedParts:
     raise BadInput("not a Flask session cookie: it has one '.' where Flask's has two (payload.timestamp.signature)")
 
 
-def _decoded_size(text: str) -> int | None:
-    try:
-        return len(base64_decode(text))
-    except Exception:  # itsdangerous' own decoder raises BadData; anything else is as bad
-        return None
-
-
 def _not_a_cookie_reason(value: str) -> str:
     if not value:
         return "the cookie is empty"
-    if _SESSION_ID.fullmatch(value) and len(value) in {36, 43}:
+    if SESSION_ID.fullmatch(value) and len(value) in {36, 43}:
         return (
             "this looks like an unsigned server-side session id (Flask-Session): "
             "the session data lives on the server, the cookie holds nothing to decode"
@@ -137,105 +114,7 @@ def _not_a_cookie_reason(value: str) -> str:
     return "not a Flask session cookie: it has no '.' (a cookie is payload.timestamp.signature)"
 
 
-class DecodedCookie(NamedTuple):
-    """What anyone can read from a cookie, no key needed, and what the release would make of it."""
-
-    value: str
-    kind: CookieKind
-    signature: str
-    digest_guess: str
-    session: dict[Any, Any] | None = None
-    #: The payload JSON text exactly as stored (the release's tagged form).
-    payload: str | None = None
-    compressed: bool = False
-    #: Bytes of the stored payload after base64: the zlib stream when compressed, else the JSON.
-    stored_bytes: int = 0
-    json_bytes: int = 0
-    timestamp: int | None = None
-    legacy_epoch: bool = False
-    #: The timestamp is before 2011 as Unix time and plausible counted from 2011.
-    legacy_epoch_suspected: bool = False
-    #: Loaded with Flask < 1.0 tags (no " di").
-    legacy_tags: bool = False
-    session_id: str | None = None
-    #: Why the timestamp or the payload cannot be read (only with ``keep_errors``).
-    timestamp_error: str | None = None
-    payload_error: str | None = None
-    rules: Rules = CURRENT
-    #: What the release does with the payload once the signature and the age pass (None for a session id).
-    payload_outcome: PayloadOutcome | None = None
-    notes: tuple[str, ...] = ()
-    #: How deeply JSON containers nest in the payload.
-    depth: int = 0
-
-    @property
-    def unix_time(self) -> int | None:
-        if self.timestamp is None:
-            return None
-        return self.timestamp + LEGACY_EPOCH if self.legacy_epoch else self.timestamp
-
-    @property
-    def timestamp_in_range(self) -> bool:
-        """A datetime can hold it: past 9999 itsdangerous raises ValueError, and Flask answers HTTP 500."""
-        return self.unix_time is None or self.unix_time < YEAR_10000
-
-    @property
-    def issued_at(self) -> datetime | None:
-        unix = self.unix_time
-        if unix is None or not self.timestamp_in_range:
-            return None
-        return datetime.fromtimestamp(unix, tz=timezone.utc)
-
-
-class Verification(NamedTuple):
-    cookie: DecodedCookie
-    reason: Reason
-    #: "current", "fallback-N" (the Nth --fallback, counting from 1), or None.
-    matched_key: str | None
-    age_seconds: int | None
-    max_age: int | None
-    outcome: Outcome = "session"
-    #: "sha512-fallback" when itsdangerous 1.1's default fallback signer verified it.
-    signer: str | None = None
-    notes: tuple[str, ...] = ()
-    #: A key given made the signature, but the app does not verify with it ("fallback-1": releases before
-    #: Flask 3.1 have no SECRET_KEY_FALLBACKS; Flask-Session checks ids with SECRET_KEY only).
-    ignored_key: str | None = None
-
-    @property
-    def verified(self) -> bool:
-        """A key given made this signature."""
-        return self.matched_key is not None
-
-    @property
-    def valid(self) -> bool:
-        """The app loads the cookie into its session (the view runs with it)."""
-        return self.reason == "valid"
-
-
-class SignedCookie(NamedTuple):
-    value: str
-    compressed: bool
-    json_bytes: int
-    #: "current", or "fallback-N" where the release signs with a fallback (Flask 3.1.0).
-    signed_with: str = "current"
-    #: What the release would do with the cookie, when it is not simply "loads it".
-    notes: tuple[str, ...] = ()
-
-
 # --- decoding ------------------------------------------------------------------------------------
-
-
-def digest_guess(signature: str) -> str:
-    """The digest a signature's length implies, the most common first (27 characters: sha1; 43: sha256; ...)."""
-    size = _decoded_size(signature)
-    return next((name for name, n in DIGEST_SIZES.items() if n == size), "unknown")
-
-
-def digest_candidates(signature: str) -> tuple[str, ...]:
-    """Every digest that makes a signature this long (sha256, sha3_256 and blake2s are all 32 bytes)."""
-    size = _decoded_size(signature)
-    return tuple(name for name, n in DIGEST_SIZES.items() if n == size)
 
 
 def decode_cookie(
@@ -254,23 +133,30 @@ def decode_cookie(
     ``legacy_epoch`` applies itsdangerous 0.24's timestamps to ``rules``.
     """
     rules = rules.with_legacy_epoch(legacy_epoch)
+    if rules.payload not in ("flask-session", "session-id"):
+        from flasksess_cli.codec.tokens import decode_token
+
+        return decode_token(value, rules=rules, max_json=max_json, now=now, keep_errors=keep_errors)
     signed, signature, kind = split_signed(value)
     guess = digest_guess(signature)
+    if rules.payload == "session-id" and kind != "session-id":
+        raise BadInput("not a Flask-Session id: it has a timestamp (payload.timestamp.signature is Flask's session)")
     if kind == "session-id":
-        return DecodedCookie(value, "session-id", signature, guess, session_id=signed, rules=FLASK_SESSION_RULES)
+        id_rules = rules if rules.payload == "session-id" else FLASK_SESSION_RULES
+        return DecodedCookie(value, "session-id", signature, guess, session_id=signed, rules=id_rules)
     payload_b64, ts_text = signed.rsplit(".", 1)
     envelope = DecodedCookie(
         value, "session", signature, guess, legacy_epoch=rules.legacy_epoch, compressed=payload_b64.startswith("."),
         legacy_tags=rules.tags == "flask-0.10", rules=rules,
     )  # fmt: skip
-    timestamp = _timestamp(ts_text, rules)
+    timestamp = read_timestamp(ts_text, rules)
     if timestamp is None:
         error = f"the cookie's timestamp part ({len(ts_text)} characters) is not a timestamp"
         error += " (is this a JWT or another kind of token?)" if len(ts_text) > 11 else " (is the cookie complete?)"
         if keep_errors:
             return envelope._replace(timestamp_error=error)
         raise BadInput(error) from None
-    suspected = not rules.legacy_epoch and _legacy_epoch_plausible(timestamp, now)
+    suspected = not rules.legacy_epoch and legacy_epoch_plausible(timestamp, now)
     envelope = envelope._replace(timestamp=timestamp, legacy_epoch_suspected=suspected)
     if not envelope.timestamp_in_range:
         envelope = envelope._replace(
@@ -282,23 +168,6 @@ def decode_cookie(
     if cookie.payload_error and not keep_errors:
         raise BadInput(f"{cookie.payload_error} (so a signed cookie with this payload gets HTTP 500)")
     return cookie
-
-
-def _timestamp(text: str, rules: Rules) -> int | None:
-    """The timestamp integer as the release reads it, or None where it finds it malformed."""
-    try:
-        raw = base64_decode(text)
-    except Exception:  # BadData, exactly where itsdangerous' unsign fails too
-        return None
-    if len(raw) > 8 and not rules.legacy_epoch:  # struct.unpack(">Q") from itsdangerous 1.0 on
-        return None
-    return int.from_bytes(raw, "big")  # itsdangerous 0.24 reads any length
-
-
-def _legacy_epoch_plausible(timestamp: int, now: float | None) -> bool:
-    """A Unix time before 2011 predates Flask's cookie sessions; counted from 2011 it may be real."""
-    current = time.time() if now is None else now
-    return timestamp < LEGACY_EPOCH and timestamp + LEGACY_EPOCH <= current + 86400
 
 
 def _with_payload(envelope: DecodedCookie, payload_b64: str, max_json: int) -> DecodedCookie:
@@ -337,24 +206,6 @@ def _with_payload(envelope: DecodedCookie, payload_b64: str, max_json: int) -> D
     return cookie
 
 
-def inflate(data: bytes, cap: int) -> bytes:
-    """zlib-decompress at most ``cap`` bytes; a stream that inflates further is refused.
-
-    Trailing bytes after the stream are ignored, as ``zlib.decompress`` ignores them;
-    a truncated stream raises ``zlib.error``, as it does there.
-    """
-    inflater = zlib.decompressobj()
-    out = inflater.decompress(data, cap + 1)
-    if len(out) > cap:
-        raise DecompressionBomb(
-            f"the compressed payload inflates to more than {cap} bytes: refusing it as a "
-            "decompression bomb (raise --max-size to inflate more)"
-        )
-    if not inflater.eof:
-        raise zlib.error("incomplete or truncated stream")
-    return out
-
-
 # --- verifying -------------------------------------------------------------------------------------
 
 
@@ -380,13 +231,24 @@ def _match(
     value: str, *, key: SecretKey, fallbacks: tuple[SecretKey, ...], scheme: Scheme, rules: Rules
 ) -> tuple[str, str | None] | None:
     """(key name, signer) of the key and signer that made the MAC, or None."""
+    candidates = [("current", key)] + [(f"fallback-{n}", k) for n, k in reversed(list(enumerate(fallbacks, 1)))]
+    if rules.payload not in ("flask-session", "session-id"):
+        from flasksess_cli.codec.tokens import token_mac_matches
+
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None
+        for name, candidate in candidates:
+            if token_mac_matches(value, candidate, scheme, rules):
+                return name, None
+        return None
     try:
         signed, signature, kind = split_signed(value)
         signed.encode("utf-8")
     except (BadInput, UnicodeEncodeError):  # nothing Flask receives holds lone surrogates
         return None
     salt = FLASK_SESSION_SALT if kind == "session-id" and scheme.salt == FLASK_SALT else None
-    candidates = [("current", key)] + [(f"fallback-{n}", k) for n, k in reversed(list(enumerate(fallbacks, 1)))]
     for name, candidate in candidates:
         if scheme.signer(candidate, salt=salt).verify_signature(signed, signature):
             return name, None
@@ -419,6 +281,7 @@ def verify_cookie(
     SECRET_KEY, which itsdangerous >= 2.0 rotates through).
     """
     rules = rules.with_legacy_epoch(legacy_epoch)
+    token = rules.kind == "token"
     for part, what in ((key, "key"), *((k, "fallback key") for k in fallbacks)):
         _check_usable(part, what)
     try:
@@ -433,10 +296,11 @@ def verify_cookie(
     ignored = None
     honoured = rules.fallbacks != "none" or fallbacks_in_key
     if match and match[0] != "current" and not honoured:
-        notes.append(f"{rules.name} has no SECRET_KEY_FALLBACKS (Flask 3.1 added it)")
+        notes.append(_no_fallbacks(rules))
         ignored, match = match[0], None
+    refused: Outcome = "rejected" if token else "empty-session"
     if match is None:
-        outcome: Outcome = "empty-session"
+        outcome: Outcome = refused
         if rules.itsdangerous == "2.0" and not cookie.timestamp_in_range:
             outcome = "http-500"
             notes.append("itsdangerous 2.0 to 2.1.0 make a date of a bad signature's timestamp; past 9999 that fails")
@@ -444,21 +308,86 @@ def verify_cookie(
             cookie, "bad-signature", None, None, max_age, outcome, notes=tuple(notes), ignored_key=ignored
         )
     matched, signer = match
-    if cookie.timestamp_error or cookie.unix_time is None:
-        return Verification(cookie, "malformed-timestamp", matched, None, max_age, "empty-session", signer)
-    current = int(time.time() if now is None else now)
-    age = current - cookie.unix_time
-    if max_age is not None:
-        if age > max_age:
-            return Verification(cookie, "expired", matched, age, max_age, "empty-session", signer)
-        if age < 0 and rules.future_check and cookie.timestamp_in_range:
-            return Verification(cookie, "future-timestamp", matched, age, max_age, "empty-session", signer)
-    if not cookie.timestamp_in_range:
-        return Verification(cookie, "malformed-timestamp", matched, age, max_age, "http-500", signer)
+    age = None
+    if rules.envelope == "timed":
+        if cookie.timestamp_error or cookie.unix_time is None:
+            return Verification(cookie, "malformed-timestamp", matched, None, max_age, refused, signer)
+        current = int(time.time() if now is None else now)
+        age = current - cookie.unix_time
+        if max_age is not None:
+            if age > max_age:
+                return Verification(cookie, "expired", matched, age, max_age, refused, signer)
+            if age < 0 and rules.future_check and cookie.timestamp_in_range:
+                return Verification(cookie, "future-timestamp", matched, age, max_age, refused, signer)
+        if not cookie.timestamp_in_range:
+            return Verification(cookie, "malformed-timestamp", matched, age, max_age, "http-500", signer)
     if cookie.payload_error:
-        return Verification(cookie, "malformed-payload", matched, age, max_age, "http-500", signer)
+        refuses = token and rules.bad_payload == "rejected" and cookie.payload_outcome != "http-500"
+        failed: Outcome = "rejected" if refuses else "http-500"
+        return Verification(cookie, "malformed-payload", matched, age, max_age, failed, signer)
+    if token:
+        return Verification(cookie, "valid", matched, age, max_age, "accepted", signer, tuple(notes))
     outcome = "http-500-after-view" if cookie.payload_outcome == "http-500-after-view" else "session"
     return Verification(cookie, "valid", matched, age, max_age, outcome, signer, tuple(notes))
+
+
+def verify_first(value: str, attempts: Sequence[Attempt], *, max_json: int = DEFAULT_MAX_JSON_BYTES,
+                 now: float | None = None) -> Verification:  # fmt: skip
+    """The verdict of the first attempt whose key made the MAC (the MAC decides the format), else of the first.
+
+    ``attempts`` come likeliest first; the result records the formats tried. An
+    attempt that cannot read the value at all (not its layout) is skipped; when no
+    attempt's key made the MAC, the first attempt's verdict (or error) stands.
+    """
+    first: Verification | None = None
+    error: BadInput | None = None
+    tried: list[str] = []
+    for attempt in attempts:
+        tried.append(attempt.rules.format)
+        try:
+            result = verify_cookie(
+                value, key=attempt.key, fallbacks=attempt.fallbacks, scheme=attempt.scheme, max_age=attempt.max_age,
+                rules=attempt.rules, fallbacks_in_key=attempt.fallbacks_in_key, max_json=max_json, now=now,
+            )  # fmt: skip
+        except BadInput as exc:
+            if first is None and error is None:
+                error = exc
+            continue
+        if result.verified or result.ignored_key:
+            return result._replace(tried=tuple(tried))
+        if first is None and error is None:
+            first = result
+    if first is None:
+        raise error or BadInput("nothing to verify the value with")
+    return first._replace(tried=tuple(tried))
+
+
+def decode_as(value: str, *, fmt: str | None, rules: Rules = CURRENT, max_json: int = DEFAULT_MAX_JSON_BYTES,
+              now: float | None = None) -> DecodedCookie:  # fmt: skip
+    """``decode_cookie`` as format ``fmt`` (``rules`` for Flask's session), or as the one ``value``'s shape suggests.
+
+    Without ``fmt`` the result's ``recognition`` says which format was assumed, why, and what else fits.
+    """
+    from flasksess_cli.codec import formats
+
+    recognition = None
+    if fmt is None:
+        recognition = formats.recognise(value)
+        chosen = recognition.format
+    else:
+        chosen = formats.get(fmt)
+    if not chosen.rules.is_flask_session:
+        source = "--format" if recognition is None else "cookie shape"
+        rules = chosen.rules._replace(source=source, python=rules.python).with_legacy_epoch(rules.legacy_epoch)
+    return decode_cookie(value, rules=rules, max_json=max_json, now=now)._replace(recognition=recognition)
+
+
+def _no_fallbacks(rules: Rules) -> str:
+    if rules.is_flask_session:
+        return f"{rules.name} has no SECRET_KEY_FALLBACKS (Flask 3.1 added it)"
+    if rules.framework == "starlette":
+        return "Starlette's SessionMiddleware has one secret_key, no fallbacks"
+    return f"{rules.name} checks with SECRET_KEY alone, not SECRET_KEY_FALLBACKS"
 
 
 def _verify_session_id(
@@ -487,6 +416,32 @@ def _check_usable(key: SecretKey, what: str) -> None:
 # --- signing ---------------------------------------------------------------------------------------
 
 
+def sign_value(
+    data: Any,
+    *,
+    key: SecretKey,
+    scheme: Scheme = FLASK_SCHEME,
+    rules: Rules = CURRENT,
+    fallbacks: tuple[SecretKey, ...] = (),
+    timestamp: int | None = None,
+    sort_keys: bool | None = None,
+    ensure_ascii: bool = True,
+) -> SignedCookie:
+    """The cookie or token ``rules``' format writes for ``data``: :func:`sign_session` for a Flask session."""
+    if rules.is_flask_session:
+        if not isinstance(data, dict):
+            raise BadInput(f"a session is a JSON object (a dict), not {type(data).__name__}")
+        return sign_session(
+            data, key=key, scheme=scheme, rules=rules, fallbacks=fallbacks, timestamp=timestamp, sort_keys=sort_keys,
+            ensure_ascii=ensure_ascii,
+        )  # fmt: skip
+    if rules.payload == "session-id":
+        raise BadInput("Flask-Session's ids are made by Flask-Session, with the data on the server: nothing to sign")
+    from flasksess_cli.codec.tokens import sign_token
+
+    return sign_token(data, key=key, scheme=scheme, rules=rules, fallbacks=fallbacks, timestamp=timestamp)
+
+
 def sign_session(
     session: dict[Any, Any],
     *,
@@ -511,7 +466,7 @@ def sign_session(
 
     rules = rules.with_legacy_epoch(legacy_epoch)
     signing_key, signed_with = key, "current"
-    if rules.fallbacks == "3.1.0" and fallbacks:
+    if rules.fallbacks == "last-signs" and fallbacks:
         signing_key, signed_with = fallbacks[-1], f"fallback-{len(fallbacks)}"
     _check_usable(signing_key, "key")
     keep_order = rules.sort_keys if sort_keys is None else sort_keys

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flasksess_cli.codec.cookie import FLASK_SCHEME, Scheme, matching_key
+from flasksess_cli.codec.rules import CURRENT, Rules
 from flasksess_cli.keys import SecretKey
 
 _NEWLINES: tuple[tuple[bytes, str], ...] = ((b"\n", "a trailing newline"), (b"\r\n", "a trailing CRLF"))
@@ -35,13 +36,18 @@ def _like(key: SecretKey, material: bytes) -> SecretKey:
 
 
 def whitespace_hint(
-    value: str, *, key: SecretKey, fallbacks: tuple[SecretKey, ...] = (), scheme: Scheme = FLASK_SCHEME
+    value: str,
+    *,
+    key: SecretKey,
+    fallbacks: tuple[SecretKey, ...] = (),
+    scheme: Scheme = FLASK_SCHEME,
+    rules: Rules = CURRENT,
 ) -> str | None:
     """One sentence when a key, changed only in surrounding whitespace, signed ``value``; else None."""
     roles = [("the key", key)] + [(f"fallback {n}", k) for n, k in enumerate(fallbacks, 1)]
     for role, candidate in roles:
         for variant, how in _variants(candidate):
-            if matching_key(value, key=variant, scheme=scheme) is not None:
+            if matching_key(value, key=variant, scheme=scheme, rules=rules) is not None:
                 if how.startswith("with"):
                     why = (
                         "the app likely reads its key file with the newline it ends with (open(FILE).read() keeps it); "

@@ -64,7 +64,7 @@ def load_payload(text: str, rules: Rules) -> LoadedPayload:
         with session_json.recursion_room(depth):
             data = json.loads(text)
     except ValueError as exc:
-        return LoadedPayload(None, "http-500", f"the payload is not JSON ({_json_error(exc)})", depth=depth)
+        return LoadedPayload(None, "http-500", f"the payload is not JSON ({json_error(exc)})", depth=depth)
     load_cost, save_cost, levels = _nesting_costs(data, rules) if depth > SHALLOW else (0.0, 0.0, depth)
     if load_cost > 1:
         borderline = (_NEAR,) if load_cost < 1 + NEAR_LIMIT else ()
@@ -99,7 +99,7 @@ def load_payload(text: str, rules: Rules) -> LoadedPayload:
     return LoadedPayload(session, "session", notes=tuple(notes), depth=depth)
 
 
-def _json_error(exc: ValueError) -> str:
+def json_error(exc: ValueError) -> str:
     if isinstance(exc, json.JSONDecodeError):
         return f"{exc.msg} at character {exc.pos}"
     return str(exc).split(";")[0]

@@ -16,8 +16,15 @@ written by ``tests/vectors/record_outcomes.py``):
   ``SECRET_KEY_FALLBACKS`` exists (3.1), and which key signs.
 
 ``--flask VERSION`` and ``--quart VERSION`` pick a release (``3.1`` means the
-newest 3.1.x, ``3.1.0`` that one); ``--app`` reads the installed releases. A
-format other than a Flask session (issue 14) plugs in as another ``Rules``.
+newest 3.1.x, ``3.1.0`` that one); ``--app`` reads the installed releases.
+
+Every other token that shares the app's key (a Flask-WTF CSRF token, a Flask-Login
+remember cookie, a Starlette session, a Quart-Auth or Flask-Security token, any
+itsdangerous token) is another ``Rules``: its **envelope** (``payload.timestamp.signature``,
+``payload.signature``, or ``user id|hex``), its **payload** (Flask's tagged session JSON,
+a URL-safe JSON value, Starlette's standard base64 of ``json.dumps``, the user id text),
+its signing scheme (salt, digest, key derivation), how a text key becomes bytes, the
+default max age and which keys sign and verify. :mod:`.formats` names them.
 """
 
 from __future__ import annotations
@@ -25,13 +32,25 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, NamedTuple
 
+from flasksess_cli.defaults import DEFAULT_MAX_AGE, FLASK_SALT
 from flasksess_cli.errors import UsageError
 
 if TYPE_CHECKING:  # annotations only: building Literal types costs start-up time
     from typing import Literal
 
-    #: "flask-session": a Flask-Session server-side session id, recognised by its shape.
-    Framework = Literal["flask", "quart", "flask-session"]
+    #: "flask-session": a Flask-Session server-side session id, recognised by its shape; the others
+    #: are the libraries whose tokens share the app's key (:mod:`.formats`).
+    Framework = Literal[
+        "flask",
+        "quart",
+        "flask-session",
+        "flask-wtf",
+        "flask-login",
+        "starlette",
+        "quart-auth",
+        "flask-security",
+        "itsdangerous",
+    ]
     #: itsdangerous generations: "2.1" stands for 2.1.1 and later.
     Itsdangerous = Literal["0.24", "1.1", "2.0", "2.1"]
     #: Werkzeug generations that change a session: before 1.0 (the last of two cookies wins), before 2.0
@@ -39,12 +58,27 @@ if TYPE_CHECKING:  # annotations only: building Literal types costs start-up tim
     Werkzeug = Literal["0.16", "1.0", "2.0", "3.1"]
     #: Tag dialects: Flask 0.10 to 0.12 (no " di"), Flask >= 1.0 (and Quart >= 0.19), Quart 0.18's own.
     Tags = Literal["flask-0.10", "flask", "quart-0.18"]
-    #: SECRET_KEY_FALLBACKS: none before Flask 3.1; in 3.1.0 the last fallback signs (fixed in 3.1.1).
-    Fallbacks = Literal["none", "3.1.0", "3.1.1"]
+    #: Which keys sign and verify: only the current key ("none": no SECRET_KEY_FALLBACKS, as before
+    #: Flask 3.1); every key verifies and the current one signs (Flask >= 3.1.1); every key verifies and
+    #: the last fallback signs (Flask 3.1.0, Flask-Security >= 5.6).
+    Fallbacks = Literal["none", "last-signs", "current-signs"]
+    #: How the value is laid out: payload.timestamp.signature; payload.signature; ``user id|hex HMAC``.
+    Envelope = Literal["timed", "untimed", "remember"]
+    #: What the payload is: Flask's tagged session JSON; a Flask-Session id; a URL-safe JSON value
+    #: (itsdangerous' URLSafeSerializer); Starlette's standard base64 of json.dumps; Flask-Login's user id.
+    PayloadCodec = Literal["flask-session", "session-id", "json", "starlette-session", "user-id"]
+    #: How a text key becomes bytes: UTF-8 (itsdangerous), Latin-1 (Flask-Login), UTF-8 of ``str(key)``
+    #: (Starlette: a bytes key becomes the text of its repr).
+    KeyEncoding = Literal["utf-8", "latin-1", "str"]
+    #: What the app does with a token whose signature and age pass but whose payload it cannot load.
+    BadPayload = Literal["http-500", "rejected"]
+    #: "session": a Flask or Starlette session; "session-id": Flask-Session's signed server-side id;
+    #: "token": any other signed value (a CSRF token, a user id, an itsdangerous token's JSON value).
+    CookieKind = Literal["session", "session-id", "token"]
 
 
 class Rules(NamedTuple):
-    """The rules of one framework release, for one cookie format (Flask's session)."""
+    """The rules of one framework release for one token format (Flask's session unless ``format`` says otherwise)."""
 
     framework: Framework = "flask"
     #: The release as selected: "3.1" (its newest), "2.2.5", "0.18".
@@ -56,7 +90,7 @@ class Rules(NamedTuple):
     tags: Tags = "flask"
     #: The session is built with ``session_class(**data)`` (Quart 0.18), not ``session_class(data)``.
     session_kwargs: bool = False
-    fallbacks: Fallbacks = "3.1.1"
+    fallbacks: Fallbacks = "current-signs"
     #: JSON keys sorted when written (Flask); Quart keeps insertion order.
     sort_keys: bool = True
     #: Flask 0.10 writes the session back on every request (no ``should_set_cookie``).
@@ -65,6 +99,19 @@ class Rules(NamedTuple):
     python: tuple[int, int] = (3, 11)
     #: Why these rules are an approximation, when they are (a release newer than flasksess knows).
     note: str | None = None
+    #: The token format (a name in :data:`flasksess_cli.codec.formats.FORMATS`).
+    format: str = "flask-session"
+    envelope: Envelope = "timed"
+    payload: PayloadCodec = "flask-session"
+    #: The signing scheme, for the formats other than Flask's session (whose scheme is the session
+    #: interface's: :class:`~flasksess_cli.codec.cookie.Scheme`); the app's settings or options replace it.
+    salt: str = FLASK_SALT
+    digest: str = "sha1"
+    key_derivation: str = "hmac"
+    #: The age past which the app refuses a token (seconds), or None: no limit.
+    max_age: int | None = DEFAULT_MAX_AGE
+    key_encoding: KeyEncoding = "utf-8"
+    bad_payload: BadPayload = "http-500"
 
     @property
     def legacy_epoch(self) -> bool:
@@ -97,13 +144,43 @@ class Rules(NamedTuple):
 
     @property
     def name(self) -> str:
-        """``Flask 3.1``, ``Quart 0.18``."""
+        """``Flask 3.1``, ``Quart 0.18``, ``Flask-WTF 0.14+``."""
         return f"{_NAMES[self.framework]} {self.version}"
+
+    @property
+    def library(self) -> str:
+        """``Flask``, ``Flask-WTF``: the framework or library, without its version."""
+        return _NAMES[self.framework]
+
+    @property
+    def is_flask_session(self) -> bool:
+        """A Flask (or Quart) session cookie, read by the release's rules."""
+        return self.payload == "flask-session"
+
+    @property
+    def kind(self) -> CookieKind:
+        """ "session" (a Flask or Starlette session), "session-id" (Flask-Session), or "token" (any other value)."""
+        if self.payload in ("flask-session", "starlette-session"):
+            return "session"
+        return "session-id" if self.payload == "session-id" else "token"
+
+    def signing(self) -> str:
+        """``HMAC-SHA1, salt 'wtf-csrf-token', django-concat key derivation``: the scheme, said once."""
+        if self.envelope == "remember":
+            return f"HMAC-{self.digest.upper()} of the user id, keyed with SECRET_KEY as Latin-1: no salt, no timestamp"
+        return f"HMAC-{self.digest.upper()}, salt {self.salt!r}, {self.key_derivation} key derivation"
 
     def describe(self) -> str:
         """``Flask 3.1 (itsdangerous 2.1.1+, Werkzeug 3.1+, Python 3.11)``: what the report says it applied."""
         if self.framework == "flask-session":
             return f"{self.name} (a signed server-side session id: SECRET_KEY only, salt 'flask-session')"
+        if self.envelope == "remember":
+            return f"{self.name} ({self.signing()})"
+        if not self.is_flask_session:
+            signer = "URLSafeTimedSerializer" if self.envelope == "timed" else "URLSafeSerializer"
+            if self.payload == "starlette-session":
+                signer = "TimestampSigner over base64 of json.dumps"
+            return f"{self.name} ({signer}; {self.signing()})"
         its = {"0.24": "0.24", "1.1": "1.1", "2.0": "2.0-2.1.0", "2.1": "2.1.1+"}[self.itsdangerous]
         wz = {"0.16": "< 1.0", "1.0": "1.0", "2.0": "2.0-3.0", "3.1": "3.1+"}[self.werkzeug]
         return f"{self.name} (itsdangerous {its}, Werkzeug {wz}, Python {self.python[0]}.{self.python[1]})"
@@ -111,6 +188,7 @@ class Rules(NamedTuple):
     def document(self) -> dict[str, object]:
         """The rules in ``--json`` output."""
         return {
+            "format": self.format,
             "framework": self.framework,
             "version": self.version,
             "source": self.source,
@@ -121,7 +199,11 @@ class Rules(NamedTuple):
         }
 
 
-_NAMES = {"flask": "Flask", "quart": "Quart", "flask-session": "Flask-Session"}
+_NAMES = {
+    "flask": "Flask", "quart": "Quart", "flask-session": "Flask-Session", "flask-wtf": "Flask-WTF",
+    "flask-login": "Flask-Login", "starlette": "Starlette", "quart-auth": "Quart-Auth", "flask-security": "Flask-Security",
+    "itsdangerous": "itsdangerous",
+}  # fmt: skip
 
 
 def _python() -> tuple[int, int]:
@@ -142,8 +224,8 @@ _FLASK: list[tuple[Version, dict[str, object]]] = [
     ((1, 1), {"werkzeug": "1.0"}),
     ((2, 0), {"itsdangerous": "2.0", "werkzeug": "2.0"}),
     ((2, 1), {"itsdangerous": "2.1"}),
-    ((3, 1), {"werkzeug": "3.1", "fallbacks": "3.1.0"}),
-    ((3, 1, 1), {"fallbacks": "3.1.1"}),
+    ((3, 1), {"werkzeug": "3.1", "fallbacks": "last-signs"}),
+    ((3, 1, 1), {"fallbacks": "current-signs"}),
 ]  # fmt: skip
 _QUART: list[tuple[Version, dict[str, object]]] = [
     ((0, 18), {"itsdangerous": "2.1", "werkzeug": "2.0", "tags": "quart-0.18", "session_kwargs": True,

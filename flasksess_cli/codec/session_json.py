@@ -30,7 +30,7 @@ from flasksess_cli.codec.tagged import UntagError, http_date, tag, untag
 from flasksess_cli.errors import BadInput
 
 if TYPE_CHECKING:
-    from flasksess_cli.codec.rules import Tags
+    from flasksess_cli.codec.rules import Rules, Tags
 
 __all__ = ["dumps_flask", "from_typed", "http_date", "python_text", "session_from_text", "to_typed"]
 
@@ -268,8 +268,27 @@ _TYPED_READERS: dict[str, Any] = {
 _QUOTES_EATEN = r"[{,]\s*[A-Za-z_][\w-]*\s*:"
 
 
+def value_from_text(text: str, form: str = "typed", *, rules: Rules) -> Any:
+    """What to sign in ``rules``' format: a session (:func:`session_from_text`), or a token's value (any JSON)."""
+    if rules.is_flask_session:
+        return session_from_text(text, form, tags=rules.tags)
+    if form == "tagged":
+        raise BadInput("--tagged is Flask's session JSON; a token's value is plain (typed) JSON")
+    value = _parsed(text, form, "the value")
+    if rules.payload == "starlette-session" and not isinstance(value, dict):
+        raise BadInput(f"a Starlette session is a JSON object (a dict), not {type(value).__name__}")
+    return value
+
+
 def session_from_text(text: str, form: str = "typed", *, tags: Tags = "flask") -> dict[Any, Any]:
     """A session written as typed JSON (``decode --json``'s "session"), the release's tagged JSON, or a Python literal."""
+    value = _parsed(text, form, "the session", tags=tags)
+    if not isinstance(value, dict):
+        raise BadInput(f"a session is a JSON object (a dict), not {type(value).__name__}")
+    return value
+
+
+def _parsed(text: str, form: str, what: str, *, tags: Tags = "flask") -> Any:
     if form == "python":
         from flasksess_cli.keys import python_literal
 
@@ -277,13 +296,13 @@ def session_from_text(text: str, form: str = "typed", *, tags: Tags = "flask") -
             try:
                 value = python_literal(text.strip())
             except ValueError:
-                raise BadInput("the session is not a Python literal (a dict of str, int, tuple, bytes, ...)") from None
+                raise BadInput(f"{what} is not a Python literal (a dict of str, int, tuple, bytes, ...)") from None
         check_depth(value_depth(value))
     else:
         try:
             data = loads(text)
         except ValueError:
-            raise BadInput(f"the session is not JSON{_not_json_hint(text)}") from None
+            raise BadInput(f"{what} is not JSON{_not_json_hint(text)}") from None
         if form == "tagged":
             try:
                 with recursion_room(json_depth(text)):
@@ -292,8 +311,6 @@ def session_from_text(text: str, form: str = "typed", *, tags: Tags = "flask") -
                 raise BadInput(f"Flask cannot load this tagged JSON: {exc}") from None
         else:
             value = from_typed(data)
-    if not isinstance(value, dict):
-        raise BadInput(f"a session is a JSON object (a dict), not {type(value).__name__}")
     return value
 
 
@@ -338,7 +355,7 @@ def _displayable(value: Any) -> Any:
     return value
 
 
-def python_text(session: dict[Any, Any], width: int = 88) -> str:
+def python_text(session: Any, width: int = 88) -> str:
     """The session as Python literals: tuple, bytes, Markup, UUID and datetime shown as such.
 
     Every string goes through repr, so control characters and lone surrogates come

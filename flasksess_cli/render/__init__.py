@@ -46,6 +46,7 @@ def app_section(settings: SessionSettings | None) -> dict[str, Any]:
     """
     if settings is None or settings.app is None:
         return {"app": None}
+    from flasksess_cli.keys import SecretKey
 
     def described(key: SecretKey | None) -> dict[str, Any] | None:
         if key is None:
@@ -72,6 +73,9 @@ def app_section(settings: SessionSettings | None) -> dict[str, Any]:
             "max_cookie_size": settings.max_cookie_size,
             "sort_keys": settings.sort_keys,
             "ensure_ascii": settings.ensure_ascii,
+            "token_settings": {
+                name: described(value) if isinstance(value, SecretKey) else value for name, value in settings.app_config
+            },
         }
     }
 

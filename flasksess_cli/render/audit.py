@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from flasksess_cli.audit.hashcat import HashcatHash
     from flasksess_cli.audit.search import CookieAudit
     from flasksess_cli.audit.strength import KeyAudit
+    from flasksess_cli.audit.url import UrlAudit
+    from flasksess_cli.codec.envelope import Verification
+    from flasksess_cli.codec.formats import Recognition
     from flasksess_cli.settings import SessionSettings
 
 
@@ -145,11 +148,21 @@ _STOPPED = {
 }
 
 
+def assumed_format(recognition: Recognition | None) -> None:
+    """On stderr: which token format a search assumed from the value's shape, when it is not Flask's session."""
+    if recognition is None or recognition.format.name == "flask-session" or recognition.certain:
+        return  # the report names the format; only an assumption is worth a note
+    others = ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
+    also = f"; it could also be: {others} (--format names one)" if others else ""
+    note(f"Note: taking it for a {recognition.format.title} ({plain(recognition.why)}){also}.")
+
+
 def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | None = None) -> None:
     if result.stopped_by == "closed-output":
         return  # nobody reads the output: end quietly (exit 141)
+    fmt = "flask-session" if app is None else app.rules.format
     if as_json:
-        emit_json(cookie_audit_document(result) | app_section(app))
+        emit_json(cookie_audit_document(result) | {"format": fmt} | app_section(app))
         return
     from rich.text import Text
 
@@ -180,9 +193,7 @@ def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | N
                 + others
             )
         return
-    console.print(
-        Text.assemble(("FOUND", "bold red"), ": this key signed the cookie; whoever has it can forge any session")
-    )
+    console.print(Text.assemble(("FOUND", "bold red"), f": {_found(fmt)}"))
     emit_value(found.display())
     read = _READ.get(found.variant, f" (as {found.variant})")
     if found.origin == "built-in" and found.wordlist is None:
@@ -198,6 +209,18 @@ def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | N
         ("tried", f"{searched}"),
         ("fix", _FIX),
     ]))  # fmt: skip
+
+
+def _found(fmt: str) -> str:
+    from flasksess_cli.codec import formats
+
+    if fmt == "flask-session":
+        return "this key signed the cookie; whoever has it can forge any session"
+    title = formats.get(fmt).title
+    return (
+        f"this key signed the {title}; whoever has it can forge one, and anything else the app signs with "
+        "the same key (its sessions too, when it is SECRET_KEY)"
+    )
 
 
 def _searched(result: CookieAudit) -> str:
@@ -232,6 +255,7 @@ def hashcat(result: HashcatHash, *, as_json: bool) -> None:
             "accepted": result.accepted,
             "refusal": result.refusal,
             "payload_length": result.payload_length,
+            "notes": list(result.notes),
         })  # fmt: skip
         return
     emit_value(result.line)
@@ -242,6 +266,8 @@ def hashcat(result: HashcatHash, *, as_json: bool) -> None:
     elif result.version is not None:
         note(f"hashcat {result.version} takes it:")
     note(f"{command}   # with this line saved as cookie.hash")
+    for remark in result.notes:
+        note(f"Note: {remark}.")
 
 
 def _shell_word(word: str) -> str:
@@ -297,3 +323,110 @@ def key_audit(results: Sequence[KeyAudit], *, as_json: bool, app: SessionSetting
         console.print(grid(rows))
     if any(r.weak for r in results):
         console.print(Text.assemble(("fix", "bold"), f": {_FIX}"))
+
+
+# --- audit url -----------------------------------------------------------------------------------------------
+
+
+def url_audit_document(result: UrlAudit) -> dict[str, Any]:
+    """audit url --json: the documented keys (README, "flasksess audit url")."""
+    from flasksess_cli.render.codec import verification_document
+
+    page = result.page
+    artefacts = []
+    for index, found in enumerate(result.found):
+        signed = result.signs[index] if result.signs else None
+        artefacts.append({
+            "where": found.artefact.where,
+            "name": found.artefact.name,
+            "origin": found.artefact.origin,
+            "value": found.artefact.value,
+            "format": found.recognition.format.name,
+            "recognition": found.recognition.document(),
+            "searchable": found.target is not None,
+            "problem": found.problem,
+            "rate": None if found.rate is None else round(found.rate),
+            "searched": found is result.searched,
+            "signed_by_key": None if signed is None else signed.verified,
+            "verification": None if signed is None else verification_document(signed),
+        })  # fmt: skip
+    return {
+        "url": page.url,
+        "final_url": page.final_url,
+        "status": page.status,
+        "exchanges": [{"method": e.method, "url": e.url, "status": e.status} for e in page.exchanges],
+        "body_bytes": page.body_bytes,
+        "truncated": page.truncated,
+        "artefacts": artefacts,
+        "dropped": result.dropped,
+        "found": result.key_found,
+        "search": None if result.search is None else cookie_audit_document(result.search),
+    }
+
+
+def url_audit(result: UrlAudit, *, as_json: bool, app: SessionSettings | None = None) -> None:
+    search = result.search
+    if search is not None and search.stopped_by == "closed-output":
+        return
+    if as_json:
+        emit_json(url_audit_document(result) | app_section(app))
+        return
+    from rich.text import Text
+
+    console = make_console()
+    page = result.page
+    where = f"{page.exchanges[-1].origin}, {page.body_bytes:,} bytes" + (
+        " (the rest not read)" if page.truncated else ""
+    )
+    if not result.found:
+        console.print(Text.assemble(("NOTHING SIGNED", "bold green"), ": the page shows no signed cookie, form token, "
+                                    "meta tag, link or header"))  # fmt: skip
+        console.print(grid([("page", Text(plain(where)))]))
+        return
+    searched = result.searched
+    if search is None or searched is None:
+        console.print(Text.assemble(("NOT SEARCHED", "bold yellow"), ": no artefact on the page can be searched"))
+    elif search.found is None:
+        label = _STOPPED.get(search.stopped_by or "", "INTERRUPTED") if search.interrupted else "NOT FOUND"
+        style = "bold yellow" if search.interrupted else "bold green"
+        console.print(Text.assemble((label, style), f": no key among {_searched(search)}"))
+    else:
+        signs = sum(1 for verdict in result.signs if verdict is not None and verdict.verified)
+        console.print(Text.assemble(
+            ("FOUND", "bold red"), f": the page's key is guessable; it signs {signs} of its {len(result.found)} artefacts"
+        ))  # fmt: skip
+        emit_value(search.found.display())
+    rows: list[tuple[str, Any]] = [("page", Text(plain(where)))]
+    for index, found in enumerate(result.found):
+        rows.append((
+            "searched" if found is searched else "seen",  # the fastest to search (its rate: --json)
+            Text(plain(_artefact_line(found, result.signs[index] if result.signs else None))),
+        ))  # fmt: skip
+    if result.dropped:
+        rows.append(("note", f"{result.dropped} more distinct artefacts not kept"))
+    if search is not None and search.found is not None:
+        rows += [
+            ("risk", "whoever has the key can forge every artefact it signs: sessions, logins, CSRF tokens"),
+            ("tried", _searched(search)),
+            ("fix", _FIX),
+        ]
+    console.print(grid(rows))
+
+
+def _artefact_line(found: Any, verdict: Verification | None) -> str:
+    artefact = found.artefact
+    text = f"{artefact.describe()}: {found.recognition.format.title}"
+    if not found.recognition.certain:
+        text += " (assumed from its shape)"
+    if found.problem:
+        text += f"; not searchable: {found.problem}"
+    if verdict is not None:
+        from flasksess_cli.codec import formats
+
+        what = formats.of(verdict.cookie.rules).title
+        text += f"; signed by this key as {_a(what)}" if verdict.verified else "; not signed by this key"
+    return text
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"

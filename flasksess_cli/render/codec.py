@@ -24,6 +24,9 @@ def cookie_document(cookie: DecodedCookie) -> dict[str, Any]:
 
     issued = cookie.issued_at
     return {
+        "format": cookie.rules.format,
+        "recognition": None if cookie.recognition is None else cookie.recognition.document(),
+        "data": None if cookie.data is None or cookie.kind == "session" else to_typed(cookie.data),
         "kind": cookie.kind,
         "session": None if cookie.session is None else to_typed(cookie.session),
         "payload": cookie.payload,
@@ -51,14 +54,44 @@ def decoded(cookie: DecodedCookie, *, as_json: bool) -> None:
         if as_json:
             emit_json(cookie_document(cookie))
             return
+        what = "a Flask session" if cookie.rules.is_flask_session else _a(_title(cookie))
         note(
-            "Note: decoded without a key, NOT verified. Anyone can read a Flask session; only the secret key "
+            f"Note: decoded without a key, NOT verified. Anyone can read {what}; only the secret key "
             "proves who wrote it (flasksess verify)."
         )
         make_console().print(grid(_cookie_rows(cookie)))
 
 
-def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _title(cookie: DecodedCookie) -> str:
+    from flasksess_cli.codec import formats
+
+    return formats.of(cookie.rules).title
+
+
+def _format_row(cookie: DecodedCookie, tried: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
+    """What the value is: the format named, the one whose MAC the key made (of those tried), or the one its shape
+    suggests and what else it could be."""
+    from rich.text import Text
+
+    recognition = cookie.recognition
+    if recognition is None:
+        if tried and cookie.rules.source == "signature":
+            return [("format", f"{_title(cookie)} (found by its MAC: the key made it with this format's scheme)")]
+        return [] if cookie.rules.is_flask_session else [("format", _title(cookie))]
+    text = f"{recognition.format.title} (assumed: {recognition.why}"
+    if recognition.alternatives:
+        others = ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
+        text += f"; could also be: {others}; name one with --format"
+    return [("format", Text(plain(text + ")")))]
+
+
+def _cookie_rows(
+    cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[str, ...] = (), tried: tuple[str, ...] = ()
+) -> list[tuple[str, Any]]:
     import time
 
     from rich.highlighter import ReprHighlighter
@@ -66,13 +99,20 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[s
 
     from flasksess_cli.codec.cookie import digest_candidates
 
+    rules = cookie.rules
     candidates = digest_candidates(cookie.signature)
-    digest = f"{len(cookie.signature)} characters: " + _DIGEST_NOTES.get(
-        cookie.digest_guess,
-        f"HMAC-{' or '.join(c.upper() for c in candidates)} (a custom session interface)"
-        if candidates
-        else "no digest has this length",
-    )
+    if rules.envelope == "remember":
+        digest = f"{len(cookie.signature)} hex digits: HMAC-{cookie.digest_guess.upper()}"
+    elif not rules.is_flask_session and rules.payload != "session-id":
+        named = [rules.digest] if rules.digest in candidates else candidates
+        digest = f"{len(cookie.signature)} characters: HMAC-{' or '.join(c.upper() for c in named) or '?'}"
+    else:
+        digest = f"{len(cookie.signature)} characters: " + _DIGEST_NOTES.get(
+            cookie.digest_guess,
+            f"HMAC-{' or '.join(c.upper() for c in candidates)} (a custom session interface)"
+            if candidates
+            else "no digest has this length",
+        )
     if cookie.kind == "session-id":
         return [
             (
@@ -84,20 +124,26 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[s
             ("rules", cookie.rules.describe()),
             *(("note", Text(plain(remark), style="yellow")) for remark in notes),
         ]
-    rows: list[tuple[str, Any]] = []
-    if cookie.session is not None:
-        from flasksess_cli.codec.session_json import python_text
+    from flasksess_cli.codec.session_json import python_text
 
+    rows: list[tuple[str, Any]] = _format_row(cookie, tried)
+    if cookie.session is not None:
         rows.append(("session", ReprHighlighter()(Text(python_text(cookie.session)))))
+    elif cookie.kind == "token" and not cookie.payload_error:
+        label = "user id" if rules.envelope == "remember" else "value"
+        rows.append((label, ReprHighlighter()(Text(python_text(cookie.data)))))
     if cookie.payload_error:
         rows.append(("payload", Text(plain(cookie.payload_error), style="red")))
+    elif rules.envelope == "remember":
+        size = f"{cookie.json_bytes} byte{'s' if cookie.json_bytes != 1 else ''}"
+        rows.append(("payload", f"the user id as text: {size}, readable by anyone"))
     elif cookie.compressed:
         rows.append(
             ("payload", f"zlib-compressed: {cookie.stored_bytes} bytes inflate to {cookie.json_bytes} bytes of JSON")
         )
     else:
         rows.append(("payload", f"not compressed: {cookie.json_bytes} bytes of JSON"))
-    rows.append(("cookie", f"{len(cookie.value)} characters"))
+    rows.append(("cookie" if cookie.kind != "token" else "token", f"{len(cookie.value)} characters"))
     issued = cookie.issued_at
     if issued is not None:
         age = time.time() - issued.timestamp()
@@ -107,6 +153,10 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[s
         )
         if lifetime:  # verify's verdict line speaks for the max-age it checked
             rows.append(("lifetime", _lifetime(age, cookie.rules)))
+    elif rules.envelope == "remember" and lifetime:
+        rows.append(
+            ("lifetime", "no time inside: it logs in until SECRET_KEY changes (only the cookie's Expires ends it)")
+        )
     if cookie.legacy_epoch_suspected and cookie.timestamp is not None:
         from flasksess_cli.codec.cookie import LEGACY_EPOCH
 
@@ -124,6 +174,15 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[s
 def _lifetime(age: float, rules: Rules) -> str:
     from flasksess_cli.defaults import DEFAULT_MAX_AGE
 
+    if not rules.is_flask_session:
+        if age < 0:
+            return "signed in the future: itsdangerous >= 2.0 refuses it where it checks the age"
+        if rules.max_age is None:
+            return f"no age limit by default ({rules.library} loads it however old it is)"
+        left = rules.max_age - age
+        if left < 0:
+            return f"older than {rules.library}'s default limit ({duration(rules.max_age)}) by {duration(-left)}"
+        return f"within {rules.library}'s default limit ({duration(rules.max_age)}): expires in {duration(left)}"
     if age < 0:
         if not rules.future_check:
             return f"signed in the future: {rules.name}'s itsdangerous accepts that"
@@ -145,6 +204,8 @@ _VERDICTS = {
 
 def verdict_detail(result: Verification) -> str:
     """One sentence on what the app would do with this cookie."""
+    if result.cookie.kind == "token" or result.cookie.rules.payload == "starlette-session":
+        return _token_detail(result)
     rules = result.cookie.rules
     key = "the current key" if result.matched_key == "current" else f"{result.matched_key} (a fallback key)"
     if result.signer == "sha512-fallback":
@@ -183,6 +244,39 @@ def verdict_detail(result: Verification) -> str:
     return f"signed with {key}, but {rules.name} cannot load the payload and answers such requests with HTTP 500"
 
 
+def _token_detail(result: Verification) -> str:
+    """One sentence on what the token's library does with it."""
+    from flasksess_cli.codec import formats
+    from flasksess_cli.codec.tokens import what_follows
+
+    rules = result.cookie.rules
+    fmt = formats.of(rules)
+    key = "the current key" if result.matched_key == "current" else f"{result.matched_key} (a fallback key)"
+    if result.reason == "valid":
+        when = "" if result.age_seconds is None else f" {duration(result.age_seconds)} ago"
+        limit = "" if result.max_age is None or result.age_seconds is None else (
+            f"; expires in {duration(result.max_age - result.age_seconds)} (max-age {duration(result.max_age)})"
+        )  # fmt: skip
+        return f"{_a(fmt.title)} signed with {key}{when}{limit}: {fmt.accepts}"
+    if result.reason == "bad-signature":
+        if result.ignored_key:
+            return f"{_a(fmt.title)} signed with {result.ignored_key}, which {rules.name} does not verify with: {fmt.refuses}"
+        if len(result.tried) > 1:
+            return (
+                f"no key given signed it as any of the {len(result.tried)} formats its shape admits; "
+                f"as {_a(fmt.title)}: {fmt.refuses}"
+            )
+        return f"no key given signed this {fmt.title}: {fmt.refuses}"
+    if result.reason == "expired":
+        over = (result.age_seconds or 0) - (result.max_age or 0)
+        return f"{_a(fmt.title)} signed with {key}, but {duration(over)} past the max-age of {duration(result.max_age or 0)}: {fmt.refuses}"
+    if result.reason == "future-timestamp":
+        return f"{_a(fmt.title)} signed with {key}, but dated {duration(result.age_seconds or 0)} in the future: {fmt.refuses}"
+    if result.reason == "malformed-timestamp":
+        return f"{_a(fmt.title)} signed with {key}, but its timestamp is malformed: {fmt.refuses}"
+    return f"{_a(fmt.title)} signed with {key}, but its payload cannot be used: {what_follows(rules, result.outcome)}"
+
+
 def verification_document(result: Verification, *, hint: str | None = None) -> dict[str, Any]:
     return cookie_document(result.cookie) | {
         "hint": hint,
@@ -198,6 +292,7 @@ def verification_document(result: Verification, *, hint: str | None = None) -> d
         "max_age": result.max_age,
         "error": result.cookie.timestamp_error or result.cookie.payload_error,
         "notes": [*result.cookie.notes, *result.notes],
+        "tried": list(result.tried),
     }
 
 
@@ -218,7 +313,8 @@ def verification(
             style = "red"
         console = make_console()
         console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
-        console.print(grid(_cookie_rows(result.cookie, lifetime=False, notes=result.notes)))
+        tried = result.tried if result.verified else ()
+        console.print(grid(_cookie_rows(result.cookie, lifetime=False, notes=result.notes, tried=tried)))
         if hint:
             note(f"Hint: {hint}.")
 
@@ -232,6 +328,7 @@ def signed(cookie: SignedCookie, *, rules: Rules, as_json: bool, app: SessionSet
                 "compressed": cookie.compressed,
                 "json_bytes": cookie.json_bytes,
                 "rules": rules.document(),
+                "format": rules.format,
                 "signed_with": cookie.signed_with,
                 "notes": list(cookie.notes),
             }

@@ -255,8 +255,11 @@ def test_max_age(invoke: Invoke) -> None:
 
 def test_timestamp_missing(invoke: Invoke) -> None:
     signed = itsdangerous.Signer("k", salt="cookie-session", key_derivation="hmac").sign("eyJpZCI6NDJ9").decode()
-    result = invoke(["verify", "-k", "k", signed])
+    result = invoke(["verify", "--format", "flask-session", "-k", "k", signed])
     assert result.exit_code == 3 and "one '.'" in result.stderr
+    # Without --format it is an untimed itsdangerous token (JSON, then a signature) that no scheme of the key made.
+    document = json.loads(invoke(["verify", "--json", "-k", "k", signed]).stdout)
+    assert document["reason"] == "bad-signature" and document["format"] == "itsdangerous-untimed"
 
 
 def test_timestamp_incomplete(invoke: Invoke) -> None:

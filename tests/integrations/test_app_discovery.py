@@ -98,7 +98,7 @@ def test_json_shows_everything_read_from_the_app(shop: Path) -> None:
     assert set(document["app"]) == {
         "import", "session_interface", "secret_key", "fallbacks", "salt", "digest", "key_derivation", "cookie_name",
         "domain", "path", "secure", "httponly", "samesite", "partitioned", "lifetime", "max_cookie_size", "sort_keys",
-        "ensure_ascii",
+        "ensure_ascii", "token_settings",
     }  # fmt: skip
     assert document["app"]["session_interface"] == "flask.sessions.SecureCookieSessionInterface"
 
