@@ -361,6 +361,12 @@ def sign_token(
         user_id = _user_id(data)
         text = f"{user_id}|{remember_digest(user_id, material, rules.digest)}"
         return SignedCookie(text, False, len(user_id.encode("utf-8")), signed_with, tuple(notes))
+    if rules.framework == "flask-wtf" and not (isinstance(data, str) and data.isascii()):
+        what = "text with non-ASCII characters" if isinstance(data, str) else f"a JSON {_json_kind(data)}"
+        raise BadInput(
+            f"a Flask-WTF CSRF token holds the session's csrf_token, ASCII text, not {what}: Flask-WTF answers "
+            "HTTP 500 for that (hmac.compare_digest raises TypeError)"
+        )
     payload, compressed, size = _dump(data, rules)
     signed = payload
     if rules.envelope == "timed":

@@ -97,6 +97,21 @@ def test_a_csrf_token_flasksess_signs_passes_flask_wtf(invoke: Invoke, login_pag
     assert refused.status_code == 400 and b"The CSRF token is invalid." in refused.data
 
 
+@pytest.mark.parametrize("payload", ["42", '{"a": 1}', '"caf\u00e9"'])
+def test_a_csrf_token_flask_wtf_would_answer_500_is_not_signed(
+    invoke: Invoke, login_page: tuple[Any, Any, str, str], payload: str
+) -> None:
+    from itsdangerous import URLSafeTimedSerializer
+
+    app, client, _, _ = login_page
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    made = URLSafeTimedSerializer(KEY, salt="wtf-csrf-token").dumps(json.loads(payload))
+    assert client.post("/form", data={"csrf_token": made}).status_code == 500  # the fact the refusal rests on
+    result = invoke(["sign", "--format", "flask-wtf-csrf", "-k", KEY, payload])
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr.startswith("Error: a Flask-WTF CSRF token holds the session's csrf_token, ASCII text")
+
+
 def test_wtf_csrf_secret_key_and_time_limit_are_read_from_the_app(login_page: tuple[Any, Any, str, str]) -> None:
     import flasksess_cli as fs
 
