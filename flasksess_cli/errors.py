@@ -18,8 +18,13 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: The input is unreadable or not what the command takes.
     BAD_INPUT = 3
+    #: An exception escaped a command: a bug in flasksess. The traceback is printed (EX_SOFTWARE in sysexits.h).
+    INTERNAL = 70
     #: Interrupted (Ctrl-C): 128 + SIGINT, as shells report it.
     INTERRUPTED = 130
+    #: stdout was closed before everything was written (``| head -1``): 128 + SIGPIPE, as shells report
+    #: a program that SIGPIPE ended; nothing is printed.
+    OUTPUT_CLOSED = 141
 
 
 class FlasksessError(Exception):
@@ -36,6 +41,15 @@ class UsageError(FlasksessError):
     """A combination of options that click cannot check by itself (exit 2)."""
 
     exit_code = ExitCode.USAGE
+
+
+class Interrupted(FlasksessError):
+    """Ctrl-C (exit 130)."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
 
 
 class OutputExists(FlasksessError):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, json_option
+from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, Group, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from flasksess_cli.settings import Given
 
 
-@click.group(epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
+@click.group(cls=Group, epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
 def audit() -> None:
     """Check that nobody can guess your secret key: the key itself, or the key behind a cookie.
 

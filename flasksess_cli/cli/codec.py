@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, Command, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     cookie_argument,
     key_options,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from flasksess_cli.settings import Given
 
 
-@click.command(epilog=ENV_COLOUR)
+@click.command(cls=Command, epilog=ENV_COLOUR)
 @cookie_argument(with_app=False)
 @legacy_epoch_option
 @max_size_option
@@ -52,7 +52,7 @@ def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: i
     render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
 
 
-@click.command(epilog=ENV_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
+@click.command(cls=Command, epilog=ENV_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
 @cookie_argument(with_app=True)
 @key_options
 @scheme_options
@@ -97,7 +97,7 @@ def verify(
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 
-@click.command(epilog=ENV_KEY)
+@click.command(cls=Command, epilog=ENV_KEY)
 @click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
 @session_form_options
 @key_options
@@ -138,7 +138,8 @@ def sign(
     if python_literal is None and session_text == "-" and sys.stdin.isatty():
         raise click.UsageError("give the SESSION to sign (JSON, @FILE, or pipe it in)", ctx=ctx)
     form = session_form(tagged=tagged, python_literal=python_literal)
-    session = session_from_text(read_input(python_literal or session_text, "session"), form)
+    session_arg = python_literal if python_literal is not None else session_text
+    session = session_from_text(read_input(session_arg, "session"), form)
     settings = resolve_settings(given, need_key=True)
     signed = sign_session(
         session, key=settings.required_key, scheme=settings.scheme, timestamp=timestamp, legacy_epoch=legacy_epoch,

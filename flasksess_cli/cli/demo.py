@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_KEY
+from flasksess_cli.cli.common import ENV_KEY, Command
 from flasksess_cli.cli.options import key_options, pass_given, resolve_settings
 
 if TYPE_CHECKING:
     from flasksess_cli.settings import Given
 
 
-@click.command("serve-demo", epilog=ENV_KEY)
+@click.command("serve-demo", cls=Command, epilog=ENV_KEY)
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on; other than loopback, a warning."
 )

@@ -21,6 +21,7 @@ import click
 from flasksess_cli import defaults
 from flasksess_cli.cli.common import complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
+from flasksess_cli.untrusted import show
 
 if TYPE_CHECKING:
     from flasksess_cli.settings import Given, SessionSettings
@@ -34,11 +35,17 @@ def read_input(source: str, what: str, *, limit: int = defaults.MAX_INPUT_BYTES)
     if source == "-":
         data = sys.stdin.buffer.read(limit + 1)
     elif source.startswith("@"):
+        import os
+        import stat
+
         try:
             with open(source[1:], "rb") as handle:
+                status = os.fstat(handle.fileno())
+                if stat.S_ISREG(status.st_mode) and status.st_size > limit:  # refused before reading a byte
+                    raise BadInput(f"the {what} is {status.st_size} bytes, larger than {limit} bytes")
                 data = handle.read(limit + 1)
         except OSError as exc:
-            raise BadInput(f"cannot read {source[1:]!r}: {exc.strerror or 'unreadable'}") from None
+            raise BadInput(f"cannot read {show(source[1:], 120)}: {exc.strerror or 'unreadable'}") from None
     else:
         return source
     if len(data) > limit:
@@ -69,11 +76,11 @@ legacy_epoch_option = click.option(
 max_size_option = click.option(
     "--max-size",
     "max_json",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=defaults.MAX_JSON_BYTES),
     default=defaults.DEFAULT_MAX_JSON_BYTES,
     show_default=True,
     metavar="BYTES",
-    help="Refuse payloads that inflate to more JSON than this (zip-bomb guard).",
+    help=f"Refuse payloads that inflate to more JSON than this (zip-bomb guard; at most {defaults.MAX_JSON_BYTES}).",
 )
 
 digest_option = click.option(

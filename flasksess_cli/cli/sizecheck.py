@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_COLOUR, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_COLOUR, Command, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_name_option,
@@ -35,7 +36,13 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
     return pairs
 
 
-@click.command(epilog=ENV_COLOUR, short_help="Will this session cookie survive browsers and servers?")
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if math.isnan(value):  # NaN passes every range check
+        raise click.BadParameter("nan is not a number of seconds", ctx=ctx, param=param)
+    return value
+
+
+@click.command(cls=Command, epilog=ENV_COLOUR, short_help="Will this session cookie survive browsers and servers?")
 @click.argument("cookie", metavar="[COOKIE]", required=False)
 @click.option(
     "--session",
@@ -57,8 +64,9 @@ def _pair(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -
 @click.option(
     "--insecure", is_flag=True, help="With --url: accept an untrusted TLS certificate (self-signed dev server)."
 )
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              metavar="SECONDS", help="With --url: give up on a response after this long.")  # fmt: skip
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=defaults.MAX_TIMEOUT), default=10.0,
+              show_default=True, metavar="SECONDS", callback=_finite,
+              help="With --url: give up after this long, redirects included.")  # fmt: skip
 @click.option(
     "--har",
     "har_file",
@@ -134,7 +142,8 @@ def sizecheck(
         result = sources.from_text(read_input(cookie, "cookie"), settings, server=server)
     else:
         form = session_form(tagged=tagged, python_literal=python_literal)
-        session = session_from_text(read_input(python_literal or session_text or "-", "session"), form)
+        session_arg = python_literal if python_literal is not None else session_text
+        session = session_from_text(read_input(session_arg if session_arg is not None else "-", "session"), form)
         result = sources.from_session(session, settings, server=server)
     render.sizecheck(result, as_json=as_json)
     ctx.exit(ExitCode.NO if result.answer_is_no else ExitCode.OK)

@@ -3,22 +3,29 @@
 Every response's Set-Cookie headers are kept, including those of redirects (a
 login's 302 usually carries the session). Cookies travel along the chain in a
 browser-like :class:`~flasksess_cli.sizecheck.jar.Jar`. Proxies come from the usual
-environment variables, as with curl.
+environment variables, as with curl. ``timeout`` is the deadline of the whole
+exchange (:func:`fetch`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.client
+import socket
 import ssl
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import Message
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from flasksess_cli.errors import BadInput
+from flasksess_cli.untrusted import show
 
 if TYPE_CHECKING:
     from flasksess_cli.sizecheck.jar import Jar
@@ -58,73 +65,207 @@ def fetch(
     timeout: float = 10.0,
     max_redirects: int = 20,
 ) -> tuple[list[Exchange], str]:
-    """The exchanges from ``url`` to the last response, and the last URL."""
-    # http.client refuses a response with more than 100 header lines; a page setting 150 cookies is
-    # exactly what the per-domain count is for. A one-shot CLI process may raise the module's cap.
-    if getattr(http.client, "_MAXHEADERS", 0) < MAX_RESPONSE_HEADERS:
-        setattr(http.client, "_MAXHEADERS", MAX_RESPONSE_HEADERS)  # noqa: B010 - a private constant, no setter
-    context = ssl.create_default_context()
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    opener = urllib.request.build_opener(_NoRedirects(), urllib.request.HTTPSHandler(context=context))
-    method = "POST" if data else "GET"
-    body = urlencode(list(data)).encode("ascii") if data else None
-    exchanges: list[Exchange] = []
-    for _ in range(max_redirects + 1):
-        check_url(url)
-        request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - scheme checked above
-        request.add_header("User-Agent", USER_AGENT)
-        for name, value in headers:
-            request.add_header(name, value)
-        sent = jar.header_for(url)
-        if sent:
-            request.add_header("Cookie", sent)
-        status, response_headers = _send(opener, request, url, timeout=timeout)
-        set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
-        exchanges.append(Exchange(method, url, status, set_cookies, sent or None))
-        for line in set_cookies:
-            jar.set(line, url)
-        location = response_headers.get("Location")
-        if status not in {301, 302, 303, 307, 308} or not location:
-            return exchanges, url
-        url = urljoin(url, _wire_text(location))
-        if status in {301, 302, 303} and method == "POST":
-            method, body = "GET", None  # what browsers do; 307 and 308 repeat the POST
-    raise BadInput(f"more than {max_redirects} redirects (a redirect loop?)")
+    """The exchanges from ``url`` to the last response, and the last URL, all within ``timeout`` seconds.
+
+    ``timeout`` bounds the whole exchange, redirects included, not each socket read: a
+    server that sends a byte a second, or a chain of slow redirects, is cut off at the
+    deadline. The exchange runs in a worker thread; at the deadline its sockets are shut
+    down wherever they block (name lookup, connect, TLS handshake, headers).
+    """
+    check_url(url)
+    exchange = _Exchange(url, jar=jar, data=data, headers=headers, insecure=insecure, timeout=timeout)
+    worker = threading.Thread(target=exchange.run, args=(max_redirects,), name="flasksess-fetch", daemon=True)
+    worker.start()
+    try:
+        worker.join(timeout)
+    finally:
+        if worker.is_alive():  # the deadline, or Ctrl-C: stop the worker where it waits
+            exchange.sockets.cut()
+    if worker.is_alive() or exchange.timed_out:
+        after = f" (after {len(exchange.exchanges)} response{'s' if len(exchange.exchanges) != 1 else ''})"
+        raise BadInput(
+            f"no answer from {_host(exchange.url)} within {timeout:g} seconds"
+            f"{after if exchange.exchanges else ''} (raise --timeout)"
+        )
+    if exchange.error is not None:
+        raise exchange.error
+    return exchange.exchanges, exchange.url
 
 
 def check_url(url: str) -> None:
     """Only http:// and https:// URLs with a host: urllib would also open file:, ftp: and data:."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        raise BadInput(f"{url[:80]!r} is not an http:// or https:// URL")
-
-
-def _send(
-    opener: urllib.request.OpenerDirector, request: urllib.request.Request, url: str, *, timeout: float
-) -> tuple[int, Message]:
-    host = urlsplit(url).netloc
     try:
-        with opener.open(request, timeout=timeout) as response:
-            return int(response.status), response.headers
-    except urllib.error.HTTPError as exc:  # 3xx (not followed here), 4xx, 5xx: all carry headers
-        with exc:
-            return exc.code, exc.headers
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, ssl.SSLCertVerificationError):
-            raise BadInput(
-                f"{host}'s TLS certificate is not trusted: {reason.verify_message} "
-                "(for a self-signed development certificate use --insecure)"
-            ) from None
-        if isinstance(reason, TimeoutError):
-            raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
-        raise BadInput(f"cannot reach {host}: {getattr(reason, 'strerror', None) or reason}") from None
-    except TimeoutError:
-        raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
-    except (http.client.HTTPException, OSError, ValueError) as exc:
-        raise BadInput(f"the request to {host} failed: {type(exc).__name__}: {exc}") from None
+        parts = urlsplit(url)
+        usable = parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # "http://[": an unclosed IPv6 bracket, a netloc that changes under NFKC
+        usable = False
+    if not usable:
+        raise BadInput(f"{show(url, 80)} is not an http:// or https:// URL")
+
+
+class _Sockets:
+    """The sockets one exchange opened, so that its deadline can shut them down wherever they block."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._cut = False
+
+    def create_connection(self, *args: Any, **kwargs: Any) -> socket.socket:
+        sock = socket.create_connection(*args, **kwargs)
+        with self._lock:
+            self._open.append(sock)
+            cut = self._cut
+        if cut:
+            sock.close()
+            raise TimeoutError("the deadline passed")
+        return sock
+
+    def cut(self) -> None:
+        with self._lock:
+            self._cut = True
+            opened = list(self._open)
+        for sock in opened:
+            with contextlib.suppress(OSError):  # already closed
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Tracked:
+    """An ``http.client`` connection whose sockets a :class:`_Sockets` knows about."""
+
+    def __init__(self, sockets: _Sockets, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = sockets.create_connection
+
+
+class _HTTPConnection(_Tracked, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Tracked, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, sockets: _Sockets) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPConnection, self.sockets), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, sockets: _Sockets, context: ssl.SSLContext) -> None:
+        super().__init__(context=context)
+        self.sockets, self.context = sockets, context
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPSConnection, self.sockets), req, context=self.context)
+
+
+class _Exchange:
+    """One run of requests and redirects, done in a worker thread; :func:`fetch` reads the outcome."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        jar: Jar,
+        data: Sequence[tuple[str, str]],
+        headers: Sequence[tuple[str, str]],
+        insecure: bool,
+        timeout: float,
+    ) -> None:
+        self.url, self.jar, self.headers = url, jar, headers
+        self.method = "POST" if data else "GET"
+        self.body = urlencode(list(data)).encode("ascii") if data else None
+        self.deadline = time.monotonic() + timeout
+        self.sockets = _Sockets()
+        self.exchanges: list[Exchange] = []
+        self.error: BadInput | None = None
+        self.timed_out = False
+        # http.client refuses a response with more than 100 header lines; a page setting 150 cookies is
+        # exactly what the per-domain count is for. A one-shot CLI process may raise the module's cap.
+        if getattr(http.client, "_MAXHEADERS", 0) < MAX_RESPONSE_HEADERS:
+            setattr(http.client, "_MAXHEADERS", MAX_RESPONSE_HEADERS)  # noqa: B010 - a private constant, no setter
+        context = ssl.create_default_context()
+        if insecure:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        self.opener = urllib.request.build_opener(
+            _NoRedirects(), _HTTPHandler(self.sockets), _HTTPSHandler(self.sockets, context)
+        )
+
+    def run(self, max_redirects: int) -> None:
+        try:
+            self._follow(max_redirects)
+        except BadInput as exc:
+            self.error = exc
+        except TimeoutError:
+            self.timed_out = True
+
+    def _follow(self, max_redirects: int) -> None:
+        for _ in range(max_redirects + 1):
+            check_url(self.url)
+            request = urllib.request.Request(self.url, data=self.body, method=self.method)  # noqa: S310 - checked
+            request.add_header("User-Agent", USER_AGENT)
+            for name, value in self.headers:
+                request.add_header(name, value)
+            sent = self.jar.header_for(self.url)
+            if sent:
+                request.add_header("Cookie", sent)
+            status, response_headers = self._send(request)
+            set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
+            self.exchanges.append(Exchange(self.method, self.url, status, set_cookies, sent or None))
+            for line in set_cookies:
+                self.jar.set(line, self.url)
+            location = response_headers.get("Location")
+            if status not in {301, 302, 303, 307, 308} or not location:
+                return
+            try:
+                self.url = urljoin(self.url, _wire_text(location))
+            except ValueError:
+                raise BadInput(f"{_host(self.url)} redirects to {show(location, 80)}, which is not a URL") from None
+            if status in {301, 302, 303} and self.method == "POST":
+                self.method, self.body = "GET", None  # what browsers do; 307 and 308 repeat the POST
+        raise BadInput(f"more than {max_redirects} redirects (a redirect loop?)")
+
+    def _send(self, request: urllib.request.Request) -> tuple[int, Message]:
+        host = _host(self.url)
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the deadline passed")
+        try:
+            with self.opener.open(request, timeout=remaining) as response:
+                return int(response.status), response.headers
+        except urllib.error.HTTPError as exc:  # 3xx (not followed here), 4xx, 5xx: all carry headers
+            with exc:
+                return exc.code, exc.headers
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                raise BadInput(
+                    f"{host}'s TLS certificate is not trusted: {reason.verify_message} "
+                    "(for a self-signed development certificate use --insecure)"
+                ) from None
+            if isinstance(reason, TimeoutError) or time.monotonic() >= self.deadline:
+                raise TimeoutError("the deadline passed") from None
+            text = getattr(reason, "strerror", None) or str(reason)
+            raise BadInput(f"cannot reach {host}: {show(text, 120)[1:-1]}") from None
+        except (http.client.HTTPException, OSError, ValueError) as exc:
+            if isinstance(exc, TimeoutError) or time.monotonic() >= self.deadline:
+                raise TimeoutError("the deadline passed") from None
+            raise BadInput(f"the request to {host} failed: {type(exc).__name__}: {show(str(exc), 120)[1:-1]}") from None
+
+
+def _host(url: str) -> str:
+    """The host (and port) of a URL for a message; at most 80 characters."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        netloc = url
+    return netloc[:80] + ("..." if len(netloc) > 80 else "")
 
 
 def _wire_text(header_value: str) -> str:
