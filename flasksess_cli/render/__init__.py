@@ -8,23 +8,49 @@ family's documents and human output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from flasksess_cli.untrusted import printable
+
+#: ``plain(text)``: untrusted text with every non-printable character escaped (as a ``str``).
+plain = printable
+
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from flasksess_cli.keys import GeneratedKey
 
 
 def emit_json(document: Any) -> None:
-    """One JSON document on stdout: sorted keys, strict JSON (no NaN)."""
+    """One JSON document on stdout: sorted keys, strict JSON (no NaN), UTF-8.
+
+    Printable text is written as is (``"Zoë"``); every other character is a JSON escape
+    (``"\\u001b"``, ``"\\u202e"``, a lone surrogate ``"\\ud800"``), so the document can always
+    be written and never acts on the terminal it is printed to.
+    """
     import json
 
-    click.echo(json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False))
+    text = json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False)
+    if not all(line.isprintable() for line in text.split("\n")):
+        text = _NOT_PRINTABLE_ASCII.sub(_json_escape, text)
+    click.echo(text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    import json
+
+    char = match.group()
+    return char if char.isprintable() else json.dumps(char)[1:-1]
+
+
+#: Candidates for escaping: anything but printable ASCII and the line breaks of the indentation.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e\n]")
 
 
 def emit_value(value: str) -> None:
@@ -33,8 +59,8 @@ def emit_value(value: str) -> None:
 
 
 def note(message: str) -> None:
-    """A remark for the person at the terminal, on stderr."""
-    click.echo(message, err=True)
+    """A remark for the person at the terminal, on stderr, on one line (what it quotes is escaped)."""
+    click.echo(printable(message), err=True)
 
 
 def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool, path: str | None) -> None:
@@ -63,9 +89,15 @@ def make_console() -> Console:
     return Console(highlight=False)
 
 
-def plain(untrusted: str) -> str:
-    """Untrusted text with every non-printable character escaped, so none reaches the terminal."""
-    return untrusted if untrusted.isprintable() else repr(untrusted)[1:-1]
+def untrusted(text: str, style: str = "") -> Text:
+    """Text from input or the network, for rich output: control characters escaped, markup not interpreted.
+
+    The one way such text enters a table, a grid or a line of human output: a plain
+    ``str`` there would be read as rich markup (``[link=...]``, ``[/]``, ``:emoji:``).
+    """
+    from rich.text import Text
+
+    return Text(printable(text), style=style)
 
 
 def duration(seconds: float) -> str:

@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import emit_json, emit_value, grid, make_console, note, plain
+from flasksess_cli.render import emit_json, emit_value, grid, make_console, note, plain, untrusted
 
 if TYPE_CHECKING:
     from flasksess_cli.audit.hashcat import HashcatHash
@@ -112,9 +112,9 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
                 if result.total_bytes
                 else ""
             )
-            console.print(Text.assemble(("INTERRUPTED", "bold yellow"), f": {share}no key among {searched}"))
+            console.print(Text.assemble(("INTERRUPTED", "bold yellow"), f": {share}no key among {plain(searched)}"))
         else:
-            console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {searched}"))
+            console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {plain(searched)}"))
             console.print(
                 Text(
                     "The key is not in these lists; that alone does not make it strong: "
@@ -140,7 +140,7 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
             where += f"; a published key: {found.known.source}"
     console.print(grid([
         ("from", Text(plain(where))),
-        ("tried", f"{searched}"),
+        ("tried", untrusted(searched)),
         ("fix", _FIX),
     ]))  # fmt: skip
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import duration, emit_json, emit_value, grid, make_console, plain, utc
+from flasksess_cli.render import duration, emit_json, emit_value, grid, make_console, plain, untrusted, utc
+from flasksess_cli.untrusted import printable_lines
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.cookie import DecodedCookie, SignedCookie, Verification
@@ -78,9 +80,14 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[
     if cookie.session is not None:
         from flasksess_cli.codec.session_json import python_text
 
-        rows.append(("session", ReprHighlighter()(Text(python_text(cookie.session)))))
+        shown, omitted = summarised(cookie.session)
+        rows.append(("session", ReprHighlighter()(Text(printable_lines(python_text(shown))))))
+        if omitted:
+            rows.append(
+                ("shown", Text(f"in part: {omitted:,} items left out (decode --json shows them all)", style="yellow"))
+            )
     if cookie.payload_error:
-        rows.append(("payload", Text(cookie.payload_error, style="red")))
+        rows.append(("payload", untrusted(cookie.payload_error, style="red")))
     elif cookie.compressed:
         rows.append(
             ("payload", f"zlib-compressed: {cookie.stored_bytes} bytes inflate to {cookie.json_bytes} bytes of JSON")
@@ -114,6 +121,56 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[
         )
     rows.append(("signature", digest))
     return rows
+
+
+#: Human output shows at most this many items of a session (this many of any one list or dict), strings
+#: and bytes up to this many characters, and containers this deep; ``--json`` shows everything.
+SHOWN_ITEMS = 1000
+SHOWN_ITEMS_EACH = 100
+SHOWN_CHARACTERS = 1000
+SHOWN_DEPTH = 40
+
+
+class _Omitted:
+    """Stands in the shown session for what was left out; pprint prints its repr as is."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def summarised(session: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """The session cut to what a person reads (see SHOWN_ITEMS), and how many items were left out.
+
+    Printing a whole 1 MiB session would take seconds and fill the scrollback with megabytes;
+    this costs time in proportion to what is shown, whatever the session's size.
+    """
+    budget = [SHOWN_ITEMS]
+    omitted = [0]
+
+    def cut(value: Any, depth: int) -> Any:
+        if isinstance(value, (str, bytes)) and len(value) > SHOWN_CHARACTERS:
+            unit = "characters" if isinstance(value, str) else "bytes"
+            return _Omitted(f"{value[:SHOWN_CHARACTERS]!r}... ({len(value):,} {unit})")
+        if not isinstance(value, (dict, list, tuple)):
+            return value
+        if depth >= SHOWN_DEPTH:
+            omitted[0] += len(value)
+            return _Omitted(f"<{type(value).__name__} of {len(value):,}, nested too deep to show>")
+        room = max(min(budget[0], SHOWN_ITEMS_EACH), 0)
+        items = list(itertools.islice(value.items() if isinstance(value, dict) else value, room))
+        budget[0] -= len(items)
+        left = len(value) - len(items)
+        omitted[0] += left
+        if isinstance(value, dict):
+            shown = {cut(key, depth + 1): cut(item, depth + 1) for key, item in items}
+            return shown | ({_Omitted("..."): _Omitted(f"{left:,} more keys")} if left else {})
+        listed = [cut(item, depth + 1) for item in items] + ([_Omitted(f"... {left:,} more")] if left else [])
+        return tuple(listed) if isinstance(value, tuple) else listed
+
+    return cut(session, 0), omitted[0]
 
 
 def _lifetime(age: float) -> str:

@@ -15,7 +15,15 @@ from flasksess_cli.errors import BadInput
 from flasksess_cli.settings import SessionSettings
 from flasksess_cli.sizecheck.http import Exchange, check_url, fetch
 from flasksess_cli.sizecheck.jar import Jar, url_parts
-from flasksess_cli.sizecheck.report import CheckedCookie, SizeCheck, check_received, check_session, check_value
+from flasksess_cli.sizecheck.report import (
+    CheckedCookie,
+    Pricer,
+    SizeCheck,
+    check_received,
+    check_session,
+    check_value,
+    received_value,
+)
 from flasksess_cli.sizecheck.servers import RequestReport, check_request, cookie_header
 
 #: Redirects followed at most (Chromium's limit).
@@ -32,10 +40,13 @@ def from_session(session: dict[str, Any], settings: SessionSettings, *, server: 
 def from_text(text: str, settings: SessionSettings, *, server: str | None = None) -> SizeCheck:
     """A value, ``name=value``, ``Set-Cookie:``/``Cookie:`` header lines (``curl -si`` output will do)."""
     pasted = read_cookies(text)
+    pricer = Pricer(largest_first=[received_value(c.set_cookie) if c.set_cookie else c.value for c in pasted.cookies])
     checked = [
-        check_received(cookie.set_cookie, max_cookie_size=settings.max_cookie_size)
+        check_received(cookie.set_cookie, max_cookie_size=settings.max_cookie_size, pricer=pricer)
         if cookie.set_cookie is not None
-        else check_value(settings.cookie_name if cookie.name is None else cookie.name, cookie.value, settings)
+        else check_value(
+            settings.cookie_name if cookie.name is None else cookie.name, cookie.value, settings, pricer=pricer
+        )
         for cookie in pasted.cookies
     ]
     requests = tuple(check_request(cookie_header(pairs)) for pairs in pasted.cookie_headers)
@@ -70,10 +81,12 @@ def from_url(
     exchanges, final_url = fetch(
         url, jar=jar, data=data, headers=headers, insecure=insecure, timeout=timeout, max_redirects=MAX_REDIRECTS
     )
-    checked = [check_value(name, value, settings, origin="--cookie") for name, value in cookies]
+    received = [received_value(line) for exchange in exchanges for line in exchange.set_cookies]
+    pricer = Pricer(largest_first=[value for _, value in cookies] + received)
+    checked = [check_value(name, value, settings, origin="--cookie", pricer=pricer) for name, value in cookies]
     for exchange in exchanges:
         checked.extend(
-            check_received(h, max_cookie_size=settings.max_cookie_size, origin=exchange.origin)
+            check_received(h, max_cookie_size=settings.max_cookie_size, origin=exchange.origin, pricer=pricer)
             for h in exchange.set_cookies
         )
     following = jar.header_for(final_url)
@@ -170,8 +183,9 @@ def from_har(text: str, settings: SessionSettings, *, server: str | None = None)
             cookie_headers[e.cookie_header] = (first, seen + 1)
             host = url_parts(e.url)[1]
             in_requests[host] = max(in_requests.get(host, 0), len(cookie_pairs(e.cookie_header)))
+    pricer = Pricer(largest_first=[received_value(line) for line in set_cookies])
     checked = tuple(
-        check_received(line, max_cookie_size=settings.max_cookie_size, origin=origin, seen=seen)
+        check_received(line, max_cookie_size=settings.max_cookie_size, origin=origin, seen=seen, pricer=pricer)
         for line, (origin, seen) in set_cookies.items()
     )
     requests = sorted(
