@@ -48,15 +48,17 @@ def serve_demo(host: str, port: int, allow_weak_key: bool, behind_proxy: bool, d
 
     settings = resolve_settings(given)
     key = settings.key
-    if key is None:
-        key = keys.SecretKey(keys.generate_keys(fmt="hex")[0].key)
-        render.note("No secret key given: using a fresh random one, so sessions end when the server stops.")
-    elif not allow_weak_key:
+    if key is not None and not allow_weak_key:
         server.refuse_weak_key(key)
+    fresh = key is None
+    key = key or keys.SecretKey(keys.generate_keys(fmt="hex")[0].key)
     fallbacks = tuple(fallback.value for fallback in settings.fallbacks)
+    running = server.bind(server.demo_app(key.value, fallbacks, behind_proxy=behind_proxy, debug=debug), host, port)
+    # Notes only once the socket listens: an error is then the only line a failed start prints.
+    if fresh:
+        render.note("No secret key given: using a fresh random one, so sessions end when the server stops.")
     if not server.is_loopback(host):
         render.note(f"Warning: listening on {host}, not loopback: other machines can reach this demo.")
-    running = server.bind(server.demo_app(key.value, fallbacks, behind_proxy=behind_proxy, debug=debug), host, port)
     render.emit_value(server.url_of(running))
     server.serve(running)
     render.note("Stopped.")

@@ -83,10 +83,19 @@ def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool
 
 
 def make_console() -> Console:
-    """A Console for stdout, built per call so that NO_COLOR, TERM=dumb and pipes are honoured."""
+    """A Console for stdout, built per call so that NO_COLOR, TERM=dumb and pipes are honoured.
+
+    A closed stdout raises BrokenPipeError, as click.echo does, for the CLI to end with its
+    code (rich's own answer is exit 1, which means "no").
+    """
     from rich.console import Console
 
-    return Console(highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return _Console(highlight=False)
 
 
 def untrusted(text: str, style: str = "") -> Text:
