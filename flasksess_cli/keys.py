@@ -222,10 +222,13 @@ def write_private_file(target: str | os.PathLike[str], data: bytes, *, force: bo
 
     path = Path(target)
     directory = path.parent
-    if path.is_dir():
-        raise BadInput(f"{str(path)!r} is a directory (give the name of the key file to write)")
-    if not force and (path.exists() or path.is_symlink()):
-        raise OutputExists(f"{str(path)!r} already exists (use --force to overwrite it)")
+    try:
+        if path.is_dir():
+            raise BadInput(f"{str(path)!r} is a directory (give the name of the key file to write)")
+        if not force and (path.exists() or path.is_symlink()):
+            raise OutputExists(f"{str(path)!r} already exists (use --force to overwrite it)")
+    except OSError as exc:  # a name too long, a loop of symbolic links, ...
+        raise BadInput(f"cannot write {str(path)[:120]!r}: {exc.strerror or 'unusable name'}") from None
     try:
         fd, tmp = _private_tempfile(directory)
     except OSError as exc:

@@ -182,7 +182,7 @@ def from_typed(value: Any, where: str = "session") -> Any:
     fields = {k: v for k, v in value.items() if k != "__type__"}
     try:
         return _TYPED_READERS[kind](fields, where)
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # OverflowError: a date past year 9999
         known = ", ".join(sorted(_TYPED_READERS))
         raise BadInput(
             f'{where} is not a valid typed value {{"__type__": {json.dumps(kind)}, ...}} (types: {known})'
