@@ -15,8 +15,13 @@ enters rich output only as ``rich.text.Text``, never as a markup string.
 from __future__ import annotations
 
 
-def printable(text: str) -> str:
-    """``text`` with every non-printable character escaped as Python writes it; printable text is unchanged."""
+def printable(text: str, limit: int | None = None) -> str:
+    """``text`` with every non-printable character escaped as Python writes it; printable text is unchanged.
+
+    With ``limit``, at most that many characters of ``text`` are kept (then "...").
+    """
+    if limit is not None and len(text) > limit:
+        return printable(text[:limit]) + "..."
     return text if text.isprintable() else repr(text)[1:-1]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.client
+import os
 import socket
 import ssl
 import threading
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from flasksess_cli.errors import BadInput
-from flasksess_cli.untrusted import show
+from flasksess_cli.untrusted import printable, show
 
 if TYPE_CHECKING:
     from flasksess_cli.sizecheck.jar import Jar
@@ -78,15 +79,16 @@ def fetch(
     worker.start()
     try:
         worker.join(timeout)
-    finally:
-        if worker.is_alive():  # the deadline, or Ctrl-C: stop the worker where it waits
-            exchange.sockets.cut()
-    if worker.is_alive() or exchange.timed_out:
-        after = f" (after {len(exchange.exchanges)} response{'s' if len(exchange.exchanges) != 1 else ''})"
-        raise BadInput(
-            f"no answer from {_host(exchange.url)} within {timeout:g} seconds"
-            f"{after if exchange.exchanges else ''} (raise --timeout)"
-        )
+    except BaseException:  # Ctrl-C: stop the worker where it waits
+        exchange.sockets.cut()
+        raise
+    expired = worker.is_alive()
+    answered, url = len(exchange.exchanges), exchange.url  # before the cut: what the worker does next does not count
+    if expired:  # the deadline: stop the worker where it waits
+        exchange.sockets.cut()
+    if expired or exchange.timed_out:
+        after = f" (after {answered} response{'s' if answered != 1 else ''})" if answered else ""
+        raise BadInput(f"no answer from {_host(url)} within {timeout:g} seconds{after} (raise --timeout)")
     if exchange.error is not None:
         raise exchange.error
     return exchange.exchanges, exchange.url
@@ -120,6 +122,18 @@ class _Sockets:
             sock.close()
             raise TimeoutError("the deadline passed")
         return sock
+
+    def release(self) -> None:
+        """Close every socket's descriptor, once the exchange is over.
+
+        http.client leaves one open when a status line does not parse (the response it
+        was reading keeps a reference to the socket that nobody closes).
+        """
+        with self._lock:
+            opened, self._open = self._open, []
+        for sock in opened:
+            with contextlib.suppress(OSError):
+                os.close(sock.detach())
 
     def cut(self) -> None:
         with self._lock:
@@ -204,6 +218,8 @@ class _Exchange:
             self.error = exc
         except TimeoutError:
             self.timed_out = True
+        finally:
+            self.sockets.release()
 
     def _follow(self, max_redirects: int) -> None:
         for _ in range(max_redirects + 1):
@@ -252,11 +268,11 @@ class _Exchange:
             if isinstance(reason, TimeoutError) or time.monotonic() >= self.deadline:
                 raise TimeoutError("the deadline passed") from None
             text = getattr(reason, "strerror", None) or str(reason)
-            raise BadInput(f"cannot reach {host}: {show(text, 120)[1:-1]}") from None
+            raise BadInput(f"cannot reach {host}: {printable(text, 120)}") from None
         except (http.client.HTTPException, OSError, ValueError) as exc:
             if isinstance(exc, TimeoutError) or time.monotonic() >= self.deadline:
                 raise TimeoutError("the deadline passed") from None
-            raise BadInput(f"the request to {host} failed: {type(exc).__name__}: {show(str(exc), 120)[1:-1]}") from None
+            raise BadInput(f"the request to {host} failed: {type(exc).__name__}: {printable(str(exc), 120)}") from None
 
 
 def _host(url: str) -> str:
@@ -265,7 +281,7 @@ def _host(url: str) -> str:
         netloc = urlsplit(url).netloc
     except ValueError:
         netloc = url
-    return netloc[:80] + ("..." if len(netloc) > 80 else "")
+    return printable(netloc, 80)
 
 
 def _wire_text(header_value: str) -> str:
