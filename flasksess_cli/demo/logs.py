@@ -10,6 +10,7 @@ app's logger and Werkzeug's request log alike.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flasksess_cli.untrusted import printable, printable_lines
@@ -19,11 +20,27 @@ FLASK_FORMAT = "[%(asctime)s] %(levelname)s in %(module)s: %(message)s"
 
 
 class EscapedFormatter(logging.Formatter):
-    """Formats a record with its message on one line, every non-printable character escaped."""
+    """Formats a record with its message on one line, every non-printable character escaped.
+
+    ``keep_colours`` keeps SGR sequences (``ESC[31m``), for Werkzeug's request log: Werkzeug
+    colours its lines itself, and escapes every control character of the request line
+    first, so that any ESC left in its message is its own.
+    """
+
+    def __init__(self, fmt: str, *, keep_colours: bool = False) -> None:
+        super().__init__(fmt)
+        self.keep_colours = keep_colours
 
     def format(self, record: logging.LogRecord) -> str:
         copy = logging.makeLogRecord(record.__dict__)  # other handlers still see the record as logged
-        copy.msg, copy.args = printable(record.getMessage()), None
+        message = record.getMessage()
+        if self.keep_colours:
+            parts = _SGR.split(message)
+            colours = _SGR.findall(message)
+            copy.msg = "".join(printable(part) + colour for part, colour in zip(parts, [*colours, ""], strict=True))
+        else:
+            copy.msg = printable(message)
+        copy.args = None
         return super().format(copy)
 
     def formatException(self, ei: Any) -> str:
@@ -33,7 +50,10 @@ class EscapedFormatter(logging.Formatter):
         return printable_lines(super().formatStack(stack_info))
 
 
-def escape_logs(logger: logging.Logger, stream: Any, fmt: str) -> None:
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def escape_logs(logger: logging.Logger, stream: Any, fmt: str, *, keep_colours: bool = False) -> None:
     """Give ``logger`` one handler writing to ``stream`` through an :class:`EscapedFormatter`, in place of its own.
 
     Idempotent: the demo's apps share one logger.
@@ -43,5 +63,5 @@ def escape_logs(logger: logging.Logger, stream: Any, fmt: str) -> None:
             logger.removeHandler(handler)
     if not logger.handlers:
         handler = logging.StreamHandler(stream)
-        handler.setFormatter(EscapedFormatter(fmt))
+        handler.setFormatter(EscapedFormatter(fmt, keep_colours=keep_colours))
         logger.addHandler(handler)

@@ -101,7 +101,7 @@ def serve(server: BaseWSGIServer) -> None:
     requests = logging.getLogger("werkzeug")
     if requests.level == logging.NOTSET:
         requests.setLevel(logging.INFO)
-    escape_logs(requests, sys.stderr, "%(message)s")
+    escape_logs(requests, sys.stderr, "%(message)s", keep_colours=True)
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -70,7 +70,16 @@ class GuardedSessionInterface(SecureCookieSessionInterface):
         wrong = sorted(k for k, kind in DEMO_KEYS.items() if k in session and not _is(session[k], kind, k))
         if wrong:
             app.logger.warning("Session cookie on %s holds %s of a type the demo never writes: dropped", where, wrong)
-        return {k: v for k, v in session.items() if k not in wrong}
+        session = {k: v for k, v in session.items() if k not in wrong}
+        try:  # Flask loads what it cannot write back (a date past 9999 in UTC): the next response would fail
+            self.serializer.dumps(session)
+        except Exception as exc:
+            app.logger.warning(
+                "Session cookie on %s holds what Flask cannot write back (%s): starting an empty session",
+                where, type(exc).__name__,
+            )  # fmt: skip
+            return {}
+        return session
 
 
 def _is(value: Any, kind: type | tuple[type, ...], key: str) -> bool:

@@ -202,7 +202,9 @@ def test_hostile_attributes_and_session_keys_are_shown_literally(invoke: Invoke,
     for shown in ("\\x07=1", "Path=/\\u202e", "its https://evil.example/\\x07 is 1100 bytes"):
         assert shown in out, shown
     big = "".join(random.Random(1).choices(string.ascii_letters, k=3000))  # near the limit: keys with advice
-    value = sign_session({"\x1b[2J": big[:1500], MARKUP: "[bold]" + big[1500:], "[/]": 1}, key=SecretKey("k" * 20)).value
+    value = sign_session(
+        {"\x1b[2J": big[:1500], MARKUP: "[bold]" + big[1500:], "[/]": 1}, key=SecretKey("k" * 20)
+    ).value
     result = invoke(["sizecheck", value], env=env)
     out = _shown_safely(result.stdout, terminal)
     for shown in ("\\x1b[2J", MARKUP, "[/]", f"'{MARKUP}' costs"):
