@@ -28,10 +28,16 @@ from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import contextlib
+
 from hypothesis import HealthCheck, Phase, given, settings
 
 if TYPE_CHECKING:
     from tests.fuzzing import Invocation
+
+
+class TimeUp(BaseException):
+    """The campaign's time is up (a BaseException: hypothesis lets it through, as it does Ctrl-C)."""
 
 
 class Campaign:
@@ -46,7 +52,7 @@ class Campaign:
 
     def record(self, invocation: Invocation) -> None:
         if time.monotonic() > self.deadline:
-            return
+            raise TimeUp
         self.tried += 1
         with tempfile.TemporaryDirectory() as workdir:
             try:
@@ -111,7 +117,8 @@ def main() -> None:
         campaign.record(invocation)
 
     if not args.atheris:
-        one()
+        with contextlib.suppress(TimeUp):
+            one()
         return
 
     def fuzz(data: Any) -> None:
