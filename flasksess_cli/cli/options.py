@@ -30,7 +30,10 @@ Decorator = Callable[[Any], Any]
 
 
 def read_input(source: str, what: str, *, limit: int = defaults.MAX_INPUT_BYTES) -> str:
-    """An argument's text: itself, ``-`` for stdin, or ``@FILE``; at most ``limit`` bytes, UTF-8."""
+    """An argument's text: itself, ``-`` for stdin, or ``@FILE``; at most ``limit`` bytes, UTF-8.
+
+    The three are read alike: text given in argv that is not UTF-8 is refused as stdin's would be.
+    """
     data: bytes
     if source == "-":
         data = sys.stdin.buffer.read(limit + 1)
@@ -47,7 +50,10 @@ def read_input(source: str, what: str, *, limit: int = defaults.MAX_INPUT_BYTES)
         except OSError as exc:
             raise BadInput(f"cannot read {show(source[1:], 120)}: {exc.strerror or 'unreadable'}") from None
     else:
-        return source
+        try:
+            data = source.encode("utf-8", "surrogateescape")  # the bytes argv held
+        except UnicodeEncodeError:
+            raise BadInput(f"the {what} is not UTF-8 text") from None
     if len(data) > limit:
         raise BadInput(f"the {what} is larger than {limit} bytes")
     try:

@@ -136,3 +136,11 @@ def test_human_decode_of_a_megabyte_session_is_a_summary(invoke: Invoke) -> None
     assert "(150,000 characters)" in result.stdout and "decode --json shows them all" in result.stdout
     full = json.loads(invoke(["decode", "--json", "-"], input=value).stdout)["session"]
     assert len(full["ids"]) == 100_000  # --json shows everything
+
+
+@pytest.mark.parametrize("command", [["decode"], ["verify", "-k", KEY], ["sizecheck"], ["audit", "cookie"]])
+def test_text_in_argv_that_is_not_utf8_is_refused_as_stdin_would_be(invoke: Invoke, command: list[str]) -> None:
+    not_utf8 = COOKIE + "\udcff"  # what Python makes of a byte 0xff in argv
+    assert "the cookie is not UTF-8 text" in one_error_line(invoke([*command, not_utf8]), ExitCode.BAD_INPUT)
+    from_stdin = invoke([*command, "-"], input=COOKIE.encode() + b"\xff")
+    assert one_error_line(from_stdin, ExitCode.BAD_INPUT) == one_error_line(invoke([*command, not_utf8]), 3)
