@@ -130,13 +130,14 @@ def _set_cookie(header: str) -> PastedCookie:
     return PastedCookie(parsed.name, parsed.value, header.strip())
 
 
-def extract_cookie(text: str, *, name: str = DEFAULT_COOKIE_NAME) -> str:
+def extract_cookie(text: str, *, name: str = DEFAULT_COOKIE_NAME, last: bool = False) -> str:
     """The value of cookie ``name`` in ``text`` (quotes dropped), or :class:`BadInput` saying what was found.
 
-    A bare value, or a lone nameless cookie, is taken whatever ``name`` is.
+    A bare value, or a lone nameless cookie, is taken whatever ``name`` is. Of two
+    cookies of that name the first wins, as in Werkzeug >= 2.0; ``last`` for older Werkzeug.
     """
     pasted = read_cookies(text)
-    for cookie in pasted.cookies:
+    for cookie in reversed(pasted.cookies) if last else pasted.cookies:
         if cookie.name == name:
             return _unquote(cookie.value)
     if len(pasted.cookies) == 1 and not pasted.cookies[0].name:

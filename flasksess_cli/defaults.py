@@ -7,8 +7,12 @@ imports nothing.
 
 from __future__ import annotations
 
-#: Digests a session interface can sign with, and their output size in bytes.
-DIGEST_SIZES = {"sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64}
+#: Digests a session interface can sign with (any fixed-size hashlib digest works in itsdangerous), and
+#: their output size in bytes; the common one first where several share a size.
+DIGEST_SIZES = {
+    "sha1": 20, "sha256": 32, "sha512": 64, "sha224": 28, "sha384": 48, "md5": 16,
+    "sha3_224": 28, "sha3_256": 32, "sha3_384": 48, "sha3_512": 64, "blake2b": 64, "blake2s": 32,
+}  # fmt: skip
 
 #: itsdangerous key derivations; Flask uses "hmac".
 KEY_DERIVATIONS = ("hmac", "concat", "django-concat", "none")
@@ -20,6 +24,9 @@ DEFAULT_COOKIE_NAME = "session"
 DEFAULT_MAX_AGE = 31 * 24 * 3600  # PERMANENT_SESSION_LIFETIME, applied to every session on load
 #: Flask's MAX_COOKIE_SIZE: Werkzeug warns when a Set-Cookie header is longer.
 DEFAULT_MAX_COOKIE_SIZE = 4093
+
+#: audit cookie --workers at most (more never helps a CPU-bound search; one per core is started at most).
+MAX_AUDIT_WORKERS = 256
 
 #: Caps on hostile input: the text read, and the JSON a compressed payload may inflate to
 #: (by default, and at most with --max-size).

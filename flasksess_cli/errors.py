@@ -18,13 +18,16 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: The input is unreadable or not what the command takes.
     BAD_INPUT = 3
-    #: An exception escaped a command: a bug in flasksess. The traceback is printed (EX_SOFTWARE in sysexits.h).
+    #: An exception escaped a command: a bug in flasksess. The traceback is printed (sysexits EX_SOFTWARE).
     INTERNAL = 70
-    #: Interrupted (Ctrl-C): 128 + SIGINT, as shells report it.
+    #: The operating system failed the command: audit cookie's worker processes kept dying (sysexits EX_OSERR).
+    OS_ERROR = 71
+    #: Ended by a signal, 128 + its number, as shells report it: SIGHUP, SIGINT (Ctrl-C), SIGPIPE (the
+    #: output was closed), SIGTERM. audit cookie still reports how far it got.
+    HANGUP = 129
     INTERRUPTED = 130
-    #: stdout was closed before everything was written (``| head -1``): 128 + SIGPIPE, as shells report
-    #: a program that SIGPIPE ended; nothing is printed.
-    OUTPUT_CLOSED = 141
+    BROKEN_PIPE = 141
+    TERMINATED = 143
 
 
 class FlasksessError(Exception):

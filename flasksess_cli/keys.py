@@ -106,22 +106,164 @@ def generate_keys(*, n_bytes: int = DEFAULT_KEY_BYTES, fmt: str = "hex", count: 
 # Patterns are compiled on first use (re caches them): start-up pays for nothing it does not run.
 _BYTES_LITERAL = r"""(?s)[bB][rR]?(['"]).*\1|[rR][bB](['"]).*\2"""
 
+#: ``text:`` before a key means "these characters, as they are": for a text key that looks like b'...', hex: or base64:.
+TEXT_PREFIX = "text:"
+
+
+class KeyReading:
+    """How a key written on the command line or in a file was read.
+
+    (Plain classes here, not NamedTuples: this module loads at every start-up, and a
+    NamedTuple costs a few hundred microseconds to define.)
+    """
+
+    __slots__ = ("ambiguous", "form", "key")
+
+    def __init__(self, key: SecretKey, form: str, ambiguous: bool = False) -> None:
+        self.key = key
+        #: "text", "bytes literal", "hex", "base64", or "raw bytes" (argv bytes that are not UTF-8).
+        self.form = form
+        #: The same characters could have meant the text itself (write ``text:...`` for that).
+        self.ambiguous = ambiguous
+
+    def note(self, where: str) -> str | None:
+        """What to tell the user on stderr about this reading, if anything."""
+        if self.form == "raw bytes":
+            return f"{where} is not UTF-8 text: using the {len(self.key.material)} bytes as given"
+        if not self.ambiguous:
+            return None
+        return (
+            f"{where} read as {self.form} ({len(self.key.material)} bytes); "
+            f"if the key is that text itself, write it as {TEXT_PREFIX}..."
+        )
+
 
 def parse_key(spec: str) -> SecretKey:
-    """Parse a key as written on the command line, in the environment or in a file."""
+    """Parse a key as written on the command line or in a file (see :func:`read_key`)."""
+    return read_key(spec).key
+
+
+def read_key(spec: str) -> KeyReading:
+    """Read a key as written on the command line or in a file: ``text:...``, b'...', ``hex:...``, ``base64:...`` or text."""
+    if spec.startswith(TEXT_PREFIX):
+        key, form = _text_key(spec[len(TEXT_PREFIX) :])
+        return KeyReading(key, form)
     if re.fullmatch(_BYTES_LITERAL, spec):
-        return SecretKey(_literal_bytes(spec))
+        return KeyReading(SecretKey(_literal_bytes(spec)), "bytes literal", ambiguous=True)
     prefix, sep, rest = spec.partition(":")
     if sep and prefix == "hex":
         try:
-            return SecretKey(bytes.fromhex(rest))
+            return KeyReading(SecretKey(bytes.fromhex(rest)), "hex", ambiguous=True)
         except ValueError:
-            raise BadInput("the hex: key is not valid hex (write it as hex:<pairs of hex digits>)") from None
+            raise BadInput(
+                f"the hex: key is not valid hex (write it as hex:<pairs of hex digits>, or {TEXT_PREFIX}hex:... "
+                "for a text key)"
+            ) from None
     if sep and prefix == "base64":
-        return SecretKey(decode_base64_key(rest))
-    if not spec:
-        raise BadInput("the secret key is empty (give a key, or generate one with 'flasksess genkey')")
-    return SecretKey(spec)
+        return KeyReading(SecretKey(decode_base64_key(rest)), "base64", ambiguous=True)
+    key, form = _text_key(spec)
+    return KeyReading(key, form)
+
+
+def _text_key(text: str) -> tuple[SecretKey, str]:
+    """A text key: its UTF-8 bytes; text that is not (argv bytes decoded with surrogateescape) is its raw bytes."""
+    if not text:
+        raise BadInput(
+            "the secret key is empty (Flask takes an empty key for no key at all, and then has no sessions; "
+            "generate one with 'flasksess genkey')"
+        )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return SecretKey(os.fsencode(text)), "raw bytes"
+        except UnicodeEncodeError:
+            raise BadInput("the secret key is not valid text (it holds a lone surrogate)") from None
+    return SecretKey(text), "text"
+
+
+# --- FLASK_SECRET_KEY, as Flask reads it ------------------------------------------------------------
+
+
+class EnvKey:
+    """FLASK_SECRET_KEY as ``app.config.from_prefixed_env()`` leaves it, made into keys."""
+
+    __slots__ = ("key", "note", "older")
+
+    def __init__(self, key: SecretKey, older: tuple[SecretKey, ...] = (), note: str | None = None) -> None:
+        self.key = key
+        #: Older keys of a list-valued SECRET_KEY (itsdangerous >= 2.0 rotates through a list), oldest first.
+        self.older = older
+        #: What to tell the user on stderr, if anything.
+        self.note = note
+
+
+def from_prefixed_env(raw: str) -> Any:
+    """What Flask's ``app.config.from_prefixed_env()`` stores for a variable: ``json.loads(raw)``, else the raw text."""
+    import json
+
+    try:
+        return json.loads(raw)
+    except Exception:  # exactly Flask's: any failure keeps the text (flask/config.py from_prefixed_env)
+        return raw
+
+
+def flask_env_key(raw: str, *, key_lists: bool, release: str) -> EnvKey:
+    """The keys a Flask app gets from ``FLASK_SECRET_KEY=raw`` via ``from_prefixed_env()``.
+
+    ``key_lists``: the release passes a list SECRET_KEY to itsdangerous, which
+    rotates through it (Flask before 3.1 with itsdangerous >= 2.0); ``release``
+    names it in messages. Nothing here shows the key.
+    """
+    value = from_prefixed_env(raw)
+    if isinstance(value, str):
+        note = None
+        if value != raw:
+            note = "FLASK_SECRET_KEY holds a JSON string: Flask's from_prefixed_env() uses the text inside the quotes"
+        elif read_key(raw).ambiguous:
+            note = (
+                "FLASK_SECRET_KEY looks like b'...', hex: or base64: syntax, but Flask's from_prefixed_env() "
+                "reads it as text, and so does flasksess (for bytes, use -k or --key-file)"
+            )
+        if not value:
+            raise BadInput("FLASK_SECRET_KEY holds an empty string as JSON: Flask treats that as no key (no sessions)")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInput(
+                "FLASK_SECRET_KEY is not UTF-8 text (or holds a lone surrogate escape): Flask fails to sign or "
+                "verify with it (UnicodeEncodeError, HTTP 500)"
+            ) from None
+        return EnvKey(SecretKey(value), note=note)
+    kind = _json_kind(value)
+    if not value:
+        raise BadInput(
+            f"FLASK_SECRET_KEY is JSON {kind} to Flask's from_prefixed_env(), a false value: the app has no "
+            "secret key and no sessions (to mean the text, quote it: FLASK_SECRET_KEY='\"...\"')"
+        )
+    if isinstance(value, (list, dict)) and key_lists and all(isinstance(item, str) and item for item in value):
+        keys = [SecretKey(item) for item in value]  # a dict iterates its keys, as itsdangerous does
+        return EnvKey(
+            keys[-1], tuple(keys[:-1]),
+            f"FLASK_SECRET_KEY is JSON {kind}: {release} signs with its last entry and accepts the others",
+        )  # fmt: skip
+    raise BadInput(
+        f"FLASK_SECRET_KEY is JSON {kind} to Flask's from_prefixed_env(), not a string: {release} fails every "
+        "request that reads or writes the session (TypeError, HTTP 500) (to mean the text, quote it: "
+        "FLASK_SECRET_KEY='\"...\"')"
+    )
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a number"
 
 
 def python_literal(text: str) -> Any:

@@ -102,8 +102,14 @@ def test_each_module_imports_only_what_its_layer_may(name: str) -> None:
             assert own in allowed, f"{name} imports {target} {where}: Flask belongs in {sorted(allowed)}"
         if root == "flasksess_cli" and own in DOMAIN:
             assert layer(target) in DOMAIN, f"{name} (domain) imports {target}, an outer layer"
-        if root == "flasksess_cli" and own in {"render", "demo", "integrations"}:
+        if root == "flasksess_cli" and own in {"render", "demo"}:
             assert layer(target) != "cli", f"{name} imports {target}: only cli builds commands"
+        if root == "flasksess_cli" and own == "api":
+            assert layer(target) in {*DOMAIN, "api"}, f"{name} (the library API) imports {target}, an outer layer"
+        if root == "flasksess_cli" and own == "integrations":  # doors onto the library API and the commands
+            assert layer(target) in {"", "api", "cli", "integrations", "errors", "defaults"}, (
+                f"{name} imports {target}: an integration goes through the library API (or reuses the commands)"
+            )
 
 
 @pytest.mark.parametrize("name", [n for n in sorted(MODULES) if layer(n) in DOMAIN])
@@ -121,4 +127,4 @@ def test_the_checks_see_the_layers() -> None:
     assert "flasksess_cli.codec.cookie" in graph["flasksess_cli.cli.codec"]
     assert ("click", True) in imports("flasksess_cli.cli.options")
     assert any(target.startswith("flask") for target, top in imports("flasksess_cli.settings") if not top)
-    assert {layer(name) for name in MODULES} >= {*DOMAIN, "cli", "render", "demo", "integrations"}
+    assert {layer(name) for name in MODULES} >= {*DOMAIN, "api", "cli", "render", "demo", "integrations"}

@@ -1,7 +1,8 @@
 """The whole exit-code contract in one table: every command, every code it can return.
 
 0 success; 1 the answer is "no"; 2 usage error; 3 input unreadable or not what the command
-takes; 130 interrupted. Each row also checks the streams: stdout is empty on an error, and an
+takes; 71 audit cookie's worker processes kept dying; 128 + the signal when one ended it (129
+SIGHUP, 130 Ctrl-C, 141 a closed output, 143 SIGTERM). Each row also checks the streams: stdout is empty on an error, and an
 error is exactly one ``Error:`` line on stderr.
 """
 
@@ -54,6 +55,14 @@ CONTRACT: list[tuple[str, list[str], str | None, ExitCode]] = [
     ("audit cookie: found", ["audit", "cookie", PUBLISHED], None, ExitCode.NO),
     ("audit cookie: bad option", ["audit", "cookie", "--workers", "0", GOOD], None, ExitCode.USAGE),
     ("audit cookie: not a cookie", ["audit", "cookie", "hello"], None, ExitCode.BAD_INPUT),
+    ("audit cookie: stdin twice", ["audit", "cookie", "--wordlist", "-", "--wordlist", "-", GOOD], "", ExitCode.USAGE),
+    (
+        "audit cookie: unreadable wordlist",
+        ["audit", "cookie", "--wordlist", "{missing}", GOOD],
+        None,
+        ExitCode.BAD_INPUT,
+    ),
+    ("audit cookie: --hashcat", ["audit", "cookie", "--hashcat", GOOD], None, ExitCode.OK),
     ("serve-demo: bad port", ["serve-demo", "--port", "70000"], None, ExitCode.USAGE),
     ("serve-demo: published key", ["serve-demo", "-k", "dev"], None, ExitCode.USAGE),
     ("completion", ["completion", "bash"], None, ExitCode.OK),
@@ -86,9 +95,12 @@ def test_interrupted_is_130_with_one_line(invoke: Invoke, monkeypatch: pytest.Mo
     assert result.stdout == "" and result.stderr.strip() == "Error: interrupted"
 
 
+#: Codes proved in real processes, with real signals and faults (tests/audit/test_faults.py).
+IN_REAL_PROCESSES = {ExitCode.HANGUP, ExitCode.BROKEN_PIPE, ExitCode.TERMINATED, ExitCode.OS_ERROR}
+
+
 def test_every_exit_code_is_in_the_table() -> None:
-    """The codes no table row can produce have their own tests: Ctrl-C above; a bug and a closed stdout
-    in tests/cli/test_faults.py (on real processes)."""
-    tested_elsewhere = {ExitCode.INTERRUPTED, ExitCode.INTERNAL, ExitCode.OUTPUT_CLOSED}
-    tabled = {row[-1] for row in CONTRACT} | tested_elsewhere
+    """The codes no table row can produce have their own tests: Ctrl-C above; a bug (70) and a closed
+    stdout in tests/cli/test_faults.py; the signals and dying workers of audit cookie in real processes."""
+    tabled = {row[-1] for row in CONTRACT} | {ExitCode.INTERRUPTED, ExitCode.INTERNAL} | IN_REAL_PROCESSES
     assert tabled == set(ExitCode)

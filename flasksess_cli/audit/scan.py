@@ -1,18 +1,25 @@
-"""The wordlist engine's hot path: wordlist bytes in, the one line whose key signed the cookie out.
+"""The search kernel's pure-Python twin: the same ``Scanner``, the same answers as the C extension ``_scan``.
 
-A cookie's signature is ``HMAC(derive(key, salt), payload.timestamp)`` (itsdangerous'
-``Signer``). For each block of wordlist lines both HMACs run inside C loops: ``map``
-over OpenSSL's HMAC with ``itertools.repeat`` for the fixed arguments, so no Python
-frame runs per candidate; the resulting digests are compared with the decoded
-signature by ``in`` (C again). Lines are the raw bytes between newlines, which is
-what a ``str`` key encodes to, and what a ``bytes`` key is.
+A cookie's signature is ``HMAC(derive(key, salt), signed)`` (itsdangerous' ``Signer``).
+``Scanner`` holds one such target and tries candidate keys: ``scan`` every line of a
+buffer, ``match`` a list of keys. The C extension (``_scan.c`` beside this file, built
+when a compiler is available) does it with hand-written SHA-1/SHA-2 over SIMD lanes and
+releases the GIL, so threads run it in parallel; this twin is used where it could not be
+built. Here both HMACs run inside C loops: ``map`` over OpenSSL's HMAC with
+``itertools.repeat`` for the fixed arguments, so no Python frame runs per candidate; it
+holds the GIL, so the fallback engine runs it in worker processes.
 
-Lines written as Python string or bytes literals, ``hex:...`` or ``base64:...`` are
-also tried as the value they denote. They are found with one regular-expression scan
-per block and handled in Python, off the hot path.
+What both must do exactly (every kernel test runs against both):
 
-Nothing here prints or exits; it is imported by worker processes, so it imports only
-the standard library.
+- a line is a maximal run of bytes other than ``\\r`` and ``\\n``: lines end at ``\\n``,
+  ``\\r\\n`` or a lone ``\\r``; empty lines are skipped and not counted; every other byte
+  (NUL, tabs, non-UTF-8, trailing spaces) is part of the key;
+- ``scan`` returns the offset of the first matching line's first byte, or -1, and the
+  candidates tried up to and including the match (all of them when none matches);
+- ``match`` tries every key as given (empty ones too);
+- ``line_breaks`` counts line terminators (``\\r\\n`` once).
+
+Imported by worker processes: the standard library only.
 """
 
 from __future__ import annotations
@@ -20,10 +27,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Iterable, Iterator
-from itertools import repeat
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice, repeat
 from operator import methodcaller
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 _hmac_new: Callable[..., Any]
 try:  # OpenSSL's HMAC constructor: called from map() it runs without a Python frame
@@ -31,143 +38,126 @@ try:  # OpenSSL's HMAC constructor: called from map() it runs without a Python f
 except ImportError:  # pragma: no cover - Python built without OpenSSL
     _hmac_new = hmac.new
 
+Buffer = bytes | bytearray | memoryview
+
+_LINE = re.compile(rb"[^\r\n]+")
+#: The digests the C kernel runs (SHA-1 and SHA-2); the twin runs every digest itsdangerous may be given.
+NATIVE_DIGESTS = frozenset({"sha1", "sha224", "sha256", "sha384", "sha512"})
+_DIGEST_SIZES = {
+    "sha1": 20, "sha224": 28, "sha256": 32, "sha384": 48, "sha512": 64, "md5": 16,
+    "sha3_224": 28, "sha3_256": 32, "sha3_384": 48, "sha3_512": 64, "blake2b": 64, "blake2s": 32,
+}  # fmt: skip
+_DERIVATIONS = ("hmac", "concat", "django-concat", "none")
+_ENGINES = ("avx512", "avx2", "sha-ni", "scalar")
 _digest = methodcaller("digest")
+
+#: Longest signed text or salt taken, as in the C extension.
+MAX_SIGNED = 1 << 20
 
 
 class Target(NamedTuple):
-    """What one cookie's signature commits to: everything a worker needs (picklable)."""
+    """What one signature commits to: everything a search needs (picklable, generic over token formats)."""
 
     #: The signed text: ``payload.timestamp`` (or a Flask-Session id), as sent.
     signed: bytes
-    #: The decoded signature: the HMAC the right key produces.
+    #: The decoded signature: the MAC the right key produces.
     signature: bytes
     salt: bytes
     #: A hashlib name: sha1, sha224, sha256, sha384, sha512.
     digest: str
-    #: itsdangerous' key derivation: hmac, concat, django-concat, none.
+    #: itsdangerous' key derivation: hmac, concat, django-concat, none (the key itself).
     key_derivation: str
 
 
-#: How a line was read: its own bytes ("line"), a quoted Python str or bytes literal, hex:..., base64:...
-Variant = Literal["line", "literal", "bytes-literal", "hex", "base64"]
+def engines() -> tuple[str, ...]:
+    """The engines this module runs: only its own."""
+    return ("python",)
 
 
-class Hit(NamedTuple):
-    """The candidate that made the signature: its line in the block, and how it was read."""
-
-    position: int
-    variant: Variant
-    key: bytes
-
-
-MacFunction = Callable[[Iterable[bytes]], Iterator[bytes]]
+def line_breaks(data: Buffer) -> int:
+    """Line terminators in ``data``: each \\n, each \\r, a \\r\\n once."""
+    data = bytes(data) if isinstance(data, memoryview) else data
+    if b"\r" not in data:
+        return data.count(b"\n")
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
 
-def mac_function(target: Target) -> MacFunction:
-    """keys -> the signature each would produce for ``target``, lazily and in C.
+class Scanner:
+    """The key search for one signature: itsdangerous' ``HMAC(derive(key, salt), signed)``."""
 
-    Exactly itsdangerous' ``Signer.derive_key`` then ``HMACAlgorithm.get_signature``.
-    """
-    name, salt, signed = target.digest, target.salt, target.signed
-    if target.key_derivation in {"concat", "django-concat"}:
-        constructor = getattr(hashlib, name)
-        prefix = salt if target.key_derivation == "concat" else salt + b"signer"
+    engine = "python"
+    lanes = 1
+
+    def __init__(
+        self,
+        signed: Buffer,
+        signature: Buffer,
+        salt: Buffer,
+        digest: str,
+        key_derivation: str,
+        engine: str | None = None,
+    ) -> None:
+        if digest not in _DIGEST_SIZES:
+            raise ValueError(f"unknown digest {digest} ({', '.join(_DIGEST_SIZES)})")
+        if key_derivation not in _DERIVATIONS:
+            raise ValueError(f"unknown key derivation {key_derivation} (hmac, concat, django-concat or none)")
+        signed, signature, salt = bytes(signed), bytes(signature), bytes(salt)
+        if len(signed) > MAX_SIGNED or len(salt) > MAX_SIGNED:
+            raise ValueError("the signed text or the salt is longer than 1 MiB: no cookie is")
+        if len(signature) != _DIGEST_SIZES[digest]:
+            raise ValueError(f"the signature is {len(signature)} bytes but {digest} makes {_DIGEST_SIZES[digest]}")
+        if engine is not None and engine != "python":
+            if engine in _ENGINES:
+                raise ValueError(f"engine {engine} is not supported by the pure-Python scanner")
+            raise ValueError(f"unknown engine {engine} (avx512, avx2, sha-ni or scalar)")
+        self._signature = signature
+        self._macs = _mac_function(signed, salt, digest, key_derivation)
+
+    def scan(self, data: Buffer) -> tuple[int, int]:
+        """(offset of the first line whose key makes the signature, or -1; candidates tried)."""
+        if not isinstance(data, bytes):
+            view = memoryview(data)  # TypeError for what is no buffer, as the C kernel
+            if not view.contiguous:
+                raise BufferError("scan() takes a contiguous buffer")
+            data = view.tobytes()
+        # split and filter run in C; the regex is needed only where a \r can end a line
+        lines = _LINE.findall(data) if b"\r" in data else list(filter(None, data.split(b"\n")))
+        index = self._first(lines)
+        if index < 0:
+            return -1, len(lines)
+        match = next(islice(_LINE.finditer(data), index, None))
+        return match.start(), index + 1
+
+    def match(self, keys: Sequence[Buffer]) -> int:
+        """The index of the first key that makes the signature, or -1."""
+        return self._first([bytes(key) for key in keys])
+
+    def _first(self, keys: list[bytes]) -> int:
+        if self._signature not in self._macs(keys):  # one C-level pass; the index only on a hit
+            return -1
+        return next(i for i, mac in enumerate(self._macs(keys)) if mac == self._signature)
+
+
+def _mac_function(
+    signed: bytes, salt: bytes, digest: str, key_derivation: str
+) -> Callable[[Iterable[bytes]], Iterator[bytes]]:
+    """keys -> the signature each makes, lazily and in C (itsdangerous' derive_key, then its HMAC)."""
+    derive: Callable[[Iterable[bytes]], Iterator[bytes]]
+    if key_derivation == "hmac":
+
+        def derive(keys: Iterable[bytes]) -> Iterator[bytes]:
+            return map(_digest, map(_hmac_new, keys, repeat(salt), repeat(digest)))
+
+    elif key_derivation == "none":
+        derive = iter
+    else:
+        constructor: Any = getattr(hashlib, digest)
+        prefix = salt if key_derivation == "concat" else salt + b"signer"
 
         def derive(keys: Iterable[bytes]) -> Iterator[bytes]:
             return map(_digest, map(constructor, map(prefix.__add__, keys)))
 
-    elif target.key_derivation == "hmac":
-
-        def derive(keys: Iterable[bytes]) -> Iterator[bytes]:
-            return map(_digest, map(_hmac_new, keys, repeat(salt), repeat(name)))
-
-    elif target.key_derivation == "none":
-
-        def derive(keys: Iterable[bytes]) -> Iterator[bytes]:
-            return iter(keys)
-
-    else:
-        raise ValueError(f"unknown key derivation {target.key_derivation!r}")
-
     def macs(keys: Iterable[bytes]) -> Iterator[bytes]:
-        return map(_digest, map(_hmac_new, derive(keys), repeat(signed), repeat(name)))
+        return map(_digest, map(_hmac_new, derive(keys), repeat(signed), repeat(digest)))
 
     return macs
-
-
-# A line that denotes another value: a whole Python string/bytes literal, hex:..., base64:...
-_SPECIAL_LINE = re.compile(rb"""^(?:[bBrRuU]{0,2}(['"]).*\1|hex:.*|base64:.*)$""", re.MULTILINE)
-_SPECIAL_HINTS = (b"'", b'"', b"hex:", b"base64:")
-
-
-def scan_block(block: bytes, target: Target, macs: MacFunction) -> tuple[Hit | None, int]:
-    """Try every line of ``block`` (lines joined by ``\\n``). Returns the hit, if any, and the candidates tried."""
-    if b"\r" in block:  # CRLF wordlists: the \r is not part of the key
-        block = block.replace(b"\r\n", b"\n")
-        if block.endswith(b"\r"):
-            block = block[:-1]
-    lines = block.split(b"\n")
-    tried = len(lines) - lines.count(b"")  # blank lines are tried (harmlessly) but are no candidates
-    if target.signature in macs(lines):
-        index = next(i for i, mac in enumerate(macs(lines)) if mac == target.signature)
-        return Hit(index, "line", lines[index]), tried
-    if not any(hint in block for hint in _SPECIAL_HINTS):
-        return None, tried
-    index, position, specials = 0, 0, []
-    for match in _SPECIAL_LINE.finditer(block):
-        index += block.count(b"\n", position, match.start())
-        position = match.start()
-        specials += [(index, variant, key) for variant, key in special_variants(match.group())]
-    tried += len(specials)
-    if specials and target.signature in macs(key for _, _, key in specials):  # one C-level pass, as above
-        index, variant, key = next(
-            s for s, mac in zip(specials, macs(k for _, _, k in specials), strict=True) if mac == target.signature
-        )
-        return Hit(index, variant, key), tried
-    return None, tried
-
-
-def special_variants(line: bytes) -> list[tuple[Variant, bytes]]:
-    """The values a line denotes besides its own bytes (none for most lines)."""
-    if line.startswith(b"hex:"):
-        try:
-            return [("hex", bytes.fromhex(line[4:].decode("ascii")))]
-        except (UnicodeDecodeError, ValueError):
-            return []
-    if line.startswith(b"base64:"):
-        from flasksess_cli.errors import BadInput
-        from flasksess_cli.keys import decode_base64_key
-
-        try:
-            return [("base64", decode_base64_key(line[7:].decode("ascii")))]
-        except (UnicodeDecodeError, BadInput):
-            return []
-    return _literal_value(line)
-
-
-def _literal_value(line: bytes) -> list[tuple[Variant, bytes]]:
-    quote = line[:1]
-    if quote in (b"'", b'"') and len(line) >= 2 and line[-1:] == quote:
-        inner = line[1:-1]
-        # The common case (flask-unsign's lists are all quoted): nothing to unescape, so the
-        # value is the inner bytes, exactly what ast.literal_eval would give, without its cost.
-        if quote not in inner and b"\\" not in inner and b"\x00" not in inner and b"\r" not in inner:
-            try:
-                inner.decode("utf-8")
-            except UnicodeDecodeError:
-                return []
-            return [("literal", inner)]
-    from flasksess_cli.keys import python_literal
-
-    try:
-        literal = value = python_literal(line.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError is one too
-        return []
-    if isinstance(value, str):
-        try:
-            value = value.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates: no str key Flask could sign with
-            return []
-    if not isinstance(value, bytes) or value == line:
-        return []
-    return [("bytes-literal" if isinstance(literal, bytes) else "literal", value)]

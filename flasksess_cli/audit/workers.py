@@ -1,175 +1,348 @@
-"""The parallel engine: worker processes scanning wordlist blocks, fed through a bounded queue.
+"""The search engine: the kernel over threads (native), or its pure-Python twin over worker processes.
 
-A shared flag stops every worker at the first match or on Ctrl-C; each worker
-counts candidates and bytes in shared arrays for progress. Workers import only
-the standard library and :mod:`flasksess_cli.audit.scan`.
+The native kernel (``_scan``, a C extension) releases the GIL while it scans a chunk, so
+plain threads run it on every core: no process to orphan, nothing to pickle. Where it
+could not be built, the pure-Python twin (:mod:`.scan`) holds the GIL, so chunks go to a
+standard :class:`~concurrent.futures.ProcessPoolExecutor` instead; its workers die with
+the parent (``PR_SET_PDEATHSIG`` on Linux, a watchdog thread elsewhere), never hold the
+caller's stdout or stderr, and a worker that dies (OOM killer, ``kill -9``) or is stopped
+(``SIGSTOP``) is replaced and its chunks searched again.
+
+Results come back in wordlist order, so the hit reported is the first line that signs,
+whatever the worker count. Nothing here prints or exits.
 """
 
 from __future__ import annotations
 
-import itertools
+import collections
+import contextlib
 import os
+import signal
 import time
-from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future
+from types import ModuleType
+from typing import Any, Literal, NamedTuple
 
-from flasksess_cli.audit.scan import Target, Variant, mac_function, scan_block
-from flasksess_cli.audit.wordlists import Block
+from flasksess_cli.audit.candidates import Variant, line_end, special_readings
+from flasksess_cli.audit.scan import Target, line_breaks
+from flasksess_cli.errors import ExitCode, FlasksessError
 
-#: A hit as a worker reports it: (wordlist number, line, variant, key).
-WorkerHit = tuple[int, int, Variant, bytes]
-#: report(bytes of wordlists read, total bytes or None, candidates tried)
-Report = Callable[[int, "int | None", int], None]
+#: How often the waiting parent looks at progress, its stop conditions and its workers (seconds).
+TICK = 0.1
+#: Replaced workers before the search gives up.
+MAX_RESTARTS = 3
+#: A worker stopped (SIGSTOP) for this long is killed and replaced.
+STOPPED_GRACE = 1.0
 
-
-def worker_main(number: int, target: Target, tasks: Any, results: Any, stop: Any, tried: Any, done: Any) -> None:
-    """One worker process: scan blocks from ``tasks`` until a ``None`` or the stop flag.
-
-    A task is ``(source, block)``. Reports a hit as ``(source, line, variant, key)``
-    and its end as ``None`` on ``results``; ``tried[number]`` and ``done[number]``
-    count candidates and bytes. The parent owns Ctrl-C: workers ignore SIGINT and
-    are stopped by the flag (or terminated).
-    """
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    macs = mac_function(target)
-    while not stop.is_set():
-        task = tasks.get()
-        if task is None:
-            break
-        source, block = task
-        hit, count = scan_block(block.data, target, macs) if block.lines else (None, 0)
-        tried[number] += count
-        done[number] += block.consumed
-        if hit is not None:
-            results.put((source, block.first_line + hit.position, hit.variant, hit.key))
-            break
-    results.put(None)
+EngineName = Literal["native", "python"]
 
 
-class ParallelOutcome(NamedTuple):
-    hit: WorkerHit | None
+class SearchStopped(Exception):
+    """The search was asked to stop: a signal, or nobody reads the output any more."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SearchFailed(FlasksessError):
+    """The search could not go on (worker processes kept dying)."""
+
+    exit_code = ExitCode.OS_ERROR
+
+
+# --- the kernel -------------------------------------------------------------------------------------------
+
+
+def load_kernel(prefer: EngineName | None = None) -> ModuleType:
+    """The C extension, or the pure-Python twin when it is not built (or ``prefer="python"``)."""
+    if prefer != "python":
+        try:
+            from flasksess_cli.audit import _scan
+
+            return _scan
+        except ImportError:
+            if prefer == "native":
+                raise
+    from flasksess_cli.audit import scan
+
+    return scan
+
+
+def engine_name(kernel: ModuleType) -> EngineName:
+    return "python" if kernel.__name__.endswith(".scan") else "native"
+
+
+def make_scanner(kernel: ModuleType, target: Target) -> Any:
+    return kernel.Scanner(target.signed, target.signature, target.salt, target.digest, target.key_derivation)
+
+
+class ChunkResult(NamedTuple):
+    """What scanning one chunk found: its line terminators, the candidates tried, and the first hit."""
+
+    breaks: int
     tried: int
-    searched_bytes: int
-    interrupted: bool
+    #: (offset of the line, how it was read, the key, line terminators before it), or None
+    hit: tuple[int, Variant, bytes, int] | None
 
 
-def scan_in_parallel(
-    blocks: Iterator[tuple[int, Block]], target: Target, *, workers: int, total: int | None, report: Report
-) -> ParallelOutcome:
-    """Scan ``(wordlist number, block)`` pairs over ``workers`` processes until a hit, the end, or Ctrl-C."""
-    pool = _Pool(target, workers)
-    state = _Progress(report, pool, total)
-    interrupted = False
-    try:
-        pool.start()
-        for task in itertools.chain(blocks, itertools.repeat(None, workers)):
-            while not pool.offer(task) and not state.poll(block=False):  # offer() waits while workers are busy
-                pass
-            if state.poll(block=False):
+def scan_chunk(kernel: ModuleType, scanner: Any, data: bytes, end: int) -> ChunkResult:
+    """Every line of ``data[:end]`` as its bytes (the kernel), then the values the special lines spell."""
+    view = memoryview(data)[:end]
+    offset, tried = scanner.scan(view)
+    readings = special_readings(data, end)
+    if offset >= 0:
+        readings = [reading for reading in readings if reading.offset < offset]
+    hit: tuple[int, Variant, bytes] | None = None
+    if readings:
+        index = scanner.match([reading.key for reading in readings])
+        tried += len(readings) if index < 0 else index + 1
+        if index >= 0:
+            hit = readings[index]
+    if hit is None and offset >= 0:
+        hit = (offset, "line", bytes(view[offset : line_end(data, offset, end)]))
+    breaks = getattr(kernel, "line_breaks", line_breaks)
+    if hit is None:
+        return ChunkResult(breaks(view), tried, None)
+    return ChunkResult(breaks(view), tried, (*hit, breaks(view[: hit[0]])))
+
+
+# --- the engines ------------------------------------------------------------------------------------------
+
+
+class Engine:
+    """Scans chunks, in process or in parallel, and yields their results in order."""
+
+    def __init__(self, kernel: ModuleType, target: Target, workers: int) -> None:
+        self.kernel, self.target, self.workers = kernel, target, workers
+        self.name: EngineName = engine_name(kernel)
+        self.scanner = make_scanner(kernel, target)
+        #: The SIMD path the kernel chose (avx512, avx2, sha-ni, scalar), or "python".
+        self.simd: str = self.scanner.engine
+        self.restarts = 0
+
+    def match(self, keys: list[bytes]) -> int:
+        return int(self.scanner.match(keys))
+
+    def results(
+        self, chunks: Iterator[tuple[Any, bytes, int]], tick: Callable[[], None]
+    ) -> Generator[tuple[Any, ChunkResult], None, None]:
+        """``(tag, data, end)`` in, ``(tag, result)`` out, in order; ``tick`` is called while waiting."""
+        if self.workers == 1:
+            for tag, data, end in chunks:
+                yield tag, scan_chunk(self.kernel, self.scanner, data, end)
+                tick()
+            return
+        pool = _ThreadPool(self) if self.name == "native" else _ProcessPool(self)
+        try:
+            yield from _in_order(pool, chunks, tick, self.workers)
+        finally:
+            pool.close()
+
+
+def _in_order(
+    pool: _ThreadPool | _ProcessPool, chunks: Iterator[tuple[Any, bytes, int]], tick: Callable[[], None], workers: int
+) -> Iterator[tuple[Any, ChunkResult]]:
+    """Keep ``2 * workers`` chunks in flight (memory stays flat) and hand results back in order."""
+    from concurrent.futures import wait
+
+    flight: collections.deque[tuple[Any, bytes, int, Future[ChunkResult]]] = collections.deque()
+    more = True
+    while more or flight:
+        while more and len(flight) < 2 * workers:
+            job = next(chunks, None)
+            if job is None:
+                more = False
                 break
-        while state.hit is None and state.finished < workers:
-            state.poll(block=True)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        pool.close()
-    return ParallelOutcome(state.hit, pool.tried(), pool.done(), interrupted)
-
-
-class _Progress:
-    """The parent's view of the workers: results, finished count, throttled progress reports."""
-
-    def __init__(self, report: Report, pool: _Pool, total: int | None) -> None:
-        self.report, self.pool, self.total = report, pool, total
-        self.hit: WorkerHit | None = None
-        self.finished = 0
-        self.last = 0.0
-
-    def poll(self, *, block: bool) -> bool:
-        """Take results (waiting up to 0.1 s if ``block``); True once a worker found the key."""
-        for result in self.pool.results(wait=0.1 if block else 0.0):
-            if result is None:
-                self.finished += 1
-            else:
-                self.hit = result
-        now = time.monotonic()
-        if now - self.last > 0.1:
-            self.last = now
-            self.pool.check_alive()
-            self.report(self.pool.done(), self.total, self.pool.tried())
-        return self.hit is not None
-
-
-class _Pool:
-    """Worker processes fed through a bounded queue: memory stays flat, whatever the wordlist."""
-
-    def __init__(self, target: Target, workers: int) -> None:
-        import multiprocessing
-        import threading
-
-        # fork is cheapest, but only safe while this process has a single thread.
-        method = "fork" if os.name == "posix" and threading.active_count() == 1 else "spawn"
-        ctx: Any = multiprocessing.get_context(method)
-        self.tasks = ctx.Queue(maxsize=2 * workers)
-        self.results_queue = ctx.Queue()
-        self.stop = ctx.Event()
-        self.tried_counts = ctx.Array("q", workers, lock=False)
-        self.done_counts = ctx.Array("q", workers, lock=False)
-        self.ctx, self.target, self.workers = ctx, target, workers
-        self.processes: list[Any] = []
-
-    def start(self) -> None:
-        """Start the workers; each one started is in ``processes`` at once, so close() always finds it."""
-        args = (self.target, self.tasks, self.results_queue, self.stop, self.tried_counts, self.done_counts)
-        for n in range(self.workers):
-            process = self.ctx.Process(target=worker_main, args=(n, *args), daemon=True)
-            self.processes.append(process)
-            process.start()
-
-    def offer(self, task: tuple[int, Block] | None) -> bool:
-        import queue
-
+            flight.append((*job, pool.submit(job[1], job[2])))
+        if not flight:
+            break
+        tag, _, _, future = flight[0]
+        if not wait([future], timeout=TICK).done:
+            tick()
+            pool.check()
+            continue
         try:
-            self.tasks.put(task, timeout=0.1)
-        except queue.Full:
-            return False
-        return True
+            result = future.result()
+        except pool.broken as exc:
+            pool.restart(exc)
+            for index, (tag_, data_, end_, _) in enumerate(flight):  # search the lost chunks again
+                flight[index] = (tag_, data_, end_, pool.submit(data_, end_))
+            continue
+        flight.popleft()
+        yield tag, result
 
-    def results(self, *, wait: float) -> list[WorkerHit | None]:
-        import queue
 
-        out: list[WorkerHit | None] = []
-        try:
-            out.append(self.results_queue.get(timeout=wait) if wait else self.results_queue.get_nowait())
-            while True:
-                out.append(self.results_queue.get_nowait())
-        except queue.Empty:
-            return out
+class _ThreadPool:
+    """Threads around the GIL-releasing kernel: one scanner shared (it is read-only)."""
 
-    def check_alive(self) -> None:
-        for process in self.processes:
-            if process.exitcode not in (None, 0):
-                raise RuntimeError(f"a wordlist worker died (exit code {process.exitcode})")
+    broken: type[BaseException] = ()  # type: ignore[assignment]  # threads do not die alone
 
-    def tried(self) -> int:
-        return sum(self.tried_counts)
+    def __init__(self, engine: Engine) -> None:
+        from concurrent.futures import ThreadPoolExecutor
 
-    def done(self) -> int:
-        return sum(self.done_counts)
+        self.engine = engine
+        self.executor = ThreadPoolExecutor(engine.workers, thread_name_prefix="flasksess-scan")
+
+    def submit(self, data: bytes, end: int) -> Future[ChunkResult]:
+        return self.executor.submit(scan_chunk, self.engine.kernel, self.engine.scanner, data, end)
+
+    def check(self) -> None:
+        pass
+
+    def restart(self, exc: BaseException) -> None:  # pragma: no cover - never broken
+        raise exc
 
     def close(self) -> None:
-        """Stop every worker: the flag first, then terminate whichever is still inside a block."""
-        self.stop.set()
-        started = [process for process in self.processes if process.pid is not None]
-        deadline = time.monotonic() + 0.2
-        for process in started:
-            process.join(timeout=max(0.0, deadline - time.monotonic()))
-        for process in started:
-            if process.is_alive():
-                process.terminate()
-        for process in started:
-            process.join()
-        self.tasks.cancel_join_thread()
-        self.results_queue.cancel_join_thread()
+        # A chunk in the kernel finishes in milliseconds; nothing waits for it.
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class _ProcessPool:
+    """A standard process pool for the pure-Python twin, which holds the GIL."""
+
+    def __init__(self, engine: Engine) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.engine = engine
+        self.broken = BrokenProcessPool
+        self.stopped_since: dict[int, float] = {}
+        self.executor = self._start()
+
+    def _start(self) -> Any:
+        import multiprocessing
+        import threading
+        from concurrent.futures import ProcessPoolExecutor
+
+        # fork is cheapest, but only safe while this process runs a single thread.
+        method = "fork" if os.name == "posix" and threading.active_count() == 1 else "spawn"
+        return ProcessPoolExecutor(
+            self.engine.workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_worker_start,
+            initargs=(self.engine.target, os.getpid()),
+        )
+
+    def submit(self, data: bytes, end: int) -> Future[ChunkResult]:
+        future: Future[ChunkResult] = self.executor.submit(_worker_scan, data, end)
+        return future
+
+    def check(self) -> None:
+        """A worker stopped by SIGSTOP would make the search wait forever: kill it, so it is replaced."""
+        now = time.monotonic()
+        for pid in [child.pid for child in _children(self.executor) if child.pid is not None]:
+            if _process_state(pid) == "T":
+                if now - self.stopped_since.setdefault(pid, now) > STOPPED_GRACE:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+            else:
+                self.stopped_since.pop(pid, None)
+
+    def restart(self, exc: BaseException) -> None:
+        self.engine.restarts += 1
+        self.close()
+        if self.engine.restarts > MAX_RESTARTS:
+            raise SearchFailed(
+                f"search worker processes died {self.engine.restarts} times (killed or out of memory?); "
+                "the search stopped (run it again, or with --workers 1)"
+            ) from exc
+        self.stopped_since.clear()
+        self.executor = self._start()
+
+    def close(self) -> None:
+        children = _children(self.executor)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for child in children:  # a worker inside a chunk is ended now, not when the chunk is done
+            with contextlib.suppress(ValueError):  # already closed
+                child.terminate()
+        for child in children:
+            with contextlib.suppress(ValueError, AssertionError):
+                child.join(timeout=1)
+                if child.is_alive():
+                    child.kill()
+                    child.join()
+
+
+def _children(executor: Any) -> list[Any]:
+    """The pool's worker processes (ProcessPoolExecutor keeps them in ``_processes``; 3.14 adds terminate_workers)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def _process_state(pid: int) -> str:
+    """A process's state letter from /proc (R running, S sleeping, T stopped, ...); "" when unknown."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rpartition(b")")[2].split()[0].decode("ascii")
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+
+
+# --- inside a worker process ------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(target: Target, parent: int) -> None:
+    """Set up a worker: die with the parent, leave the caller's pipes alone, let the parent own Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(parent)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):  # a worker never holds the caller's stdin, stdout or stderr open
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    kernel = load_kernel("python")
+    _WORKER.update(kernel=kernel, scanner=make_scanner(kernel, target))
+
+
+def _die_with(parent: int) -> None:
+    """End this process when ``parent`` ends, even by SIGKILL."""
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    else:  # pragma: no cover - other systems: watch the parent
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the death signal was set
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _worker_scan(data: bytes, end: int) -> ChunkResult:
+    return scan_chunk(_WORKER["kernel"], _WORKER["scanner"], data, end)
+
+
+# --- stopping ---------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP end the search the way Ctrl-C does (with a report), while it runs."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SearchStopped(signal.Signals(signum).name)
+
+    previous = {number: signal.signal(number, stop) for number in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))

@@ -22,9 +22,8 @@ import click
 from flasksess_cli import defaults, keys
 from flasksess_cli.cli.common import ENV_KEY, ENV_NONE, Group, complete_path, json_option
 from flasksess_cli.errors import BadInput, ExitCode, FlasksessError, Interrupted
-from flasksess_cli.untrusted import printable, printable_lines
 
-__all__ = ["FlasksessGroup", "cli", "completion_script", "main"]
+__all__ = ["FlasksessGroup", "cli", "completion_script", "error_funnel", "main"]
 
 
 class FlasksessGroup(Group):
@@ -93,27 +92,39 @@ class FlasksessGroup(Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        try:
+        with error_funnel():
             rv = super().main(args, prog_name, complete_var, False, **extra)
-            sys.stdout.flush()  # a closed pipe shows here when the output fit in the buffer
-        except _OutputClosed:
-            _output_closed()
-        except FlasksessError as exc:
-            _fail(str(exc), exc.exit_code)
-        except click.UsageError as exc:
-            hint = ""
-            if exc.ctx is not None:
-                hint = f" (see '{exc.ctx.command_path} --help')"
-            _fail(exc.format_message() + hint, ExitCode.USAGE)
-        except click.ClickException as exc:
-            _fail(exc.format_message(), exc.exit_code)
-        except click.Abort:
-            _fail("interrupted", ExitCode.INTERRUPTED)
-        except BrokenPipeError:
-            _output_closed()
-        except Exception as exc:  # a bug: keep it visible, and say so with the internal-error code
-            _internal_error(exc)
         sys.exit(rv if isinstance(rv, int) else ExitCode.OK)
+
+
+@contextlib.contextmanager
+def error_funnel() -> Iterator[None]:
+    """Every way a command can end becomes its exit code and at most one ``Error:`` line, in one place.
+
+    Used by :class:`FlasksessGroup` and by every other door onto the commands (``flask session``).
+    """
+    try:
+        yield
+        sys.stdout.flush()  # a closed pipe shows here when the output fit in the buffer
+    except click.exceptions.Exit:
+        raise  # ctx.exit(code): the command's own answer
+    except _OutputClosed:
+        _output_closed()
+    except FlasksessError as exc:
+        _fail(str(exc), exc.exit_code)
+    except click.UsageError as exc:
+        hint = ""
+        if exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        _fail(exc.format_message() + hint, ExitCode.USAGE)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        _fail("interrupted", ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        _output_closed()
+    except Exception as exc:  # a bug: keep it visible, and say so with the internal-error code
+        _internal_error(exc)
 
 
 class _OutputClosed(Exception):
@@ -131,6 +142,8 @@ def _interrupts_and_pipes() -> Iterator[None]:
 
 
 def _fail(message: str, code: int) -> NoReturn:
+    from flasksess_cli.untrusted import printable
+
     click.echo(f"Error: {printable(' '.join(message.split()))}", err=True)
     sys.exit(code)
 
@@ -144,11 +157,13 @@ def _output_closed() -> NoReturn:
             os.close(devnull)
         except (OSError, AttributeError, ValueError):
             pass  # not a real file (a test runner's buffer): nothing is flushed at exit
-    sys.exit(ExitCode.OUTPUT_CLOSED)
+    sys.exit(ExitCode.BROKEN_PIPE)
 
 
 def _internal_error(exc: Exception) -> NoReturn:
     import traceback
+
+    from flasksess_cli.untrusted import printable_lines
 
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n")
     click.echo(printable_lines(trace), err=True)
@@ -277,6 +292,31 @@ def completion(shell: str) -> None:
     from flasksess_cli import render
 
     render.emit_value(completion_script(shell))
+
+
+@cli.command("mitmproxy-addon", epilog=ENV_NONE)
+@json_option
+def mitmproxy_addon(as_json: bool) -> None:
+    """Print the path of the mitmproxy add-on (mitmproxy finds no add-ons by itself).
+
+    The add-on decodes every Flask session cookie that crosses the proxy into the flow's
+    comment, verifies it with the key you give, flags Set-Cookie headers browsers drop and
+    cookies signed with a published key. It runs in mitmproxy's own Python.
+
+    \b
+    Examples:
+      mitmdump -s "$(flasksess mitmproxy-addon)"
+      mitmdump -s "$(flasksess mitmproxy-addon)" --set flasksess_key="$KEY"
+      mitmweb -s "$(flasksess mitmproxy-addon)" --set flasksess_report=cookies.jsonl
+    """
+    from flasksess_cli import render
+
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    path = os.path.join(package, "integrations", "mitmproxy_addon.py")
+    if as_json:
+        render.emit_json({"path": path})
+    else:
+        render.emit_value(path)
 
 
 def completion_script(shell: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, Group, json_option
+from flasksess_cli import defaults, keys
+from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_APP_KEY, ENV_KEY, Group, complete_path, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
@@ -20,7 +21,7 @@ from flasksess_cli.cli.options import (
 from flasksess_cli.errors import BadInput, ExitCode
 
 if TYPE_CHECKING:
-    from flasksess_cli.settings import Given
+    from flasksess_cli.settings import Given, SessionSettings
 
 
 @click.group(cls=Group, epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
@@ -33,14 +34,14 @@ def audit() -> None:
     """
 
 
-@audit.command("key", epilog=ENV_KEY)
+@audit.command("key", epilog=ENV_APP_KEY)
 @click.argument("key_spec", metavar="[KEY | -]", required=False, envvar="FLASK_SECRET_KEY")
 @key_file_option
 @app_option("Audit this Flask app's SECRET_KEY and each of its SECRET_KEY_FALLBACKS.")
 @json_option
 @click.pass_context
 def audit_key(
-    ctx: click.Context, key_spec: str | None, key_file: str | None, app_spec: str | None, as_json: bool
+    ctx: click.Context, key_spec: str | None, key_file: str | None, as_json: bool, app_spec: str | None = None
 ) -> None:
     """Estimate how guessable a secret key is: weak (exit 1) or strong (exit 0).
 
@@ -58,101 +59,152 @@ def audit_key(
     from flasksess_cli.audit.strength import audit_key as assess
     from flasksess_cli.render import audit as render
 
-    results = [assess(key.material, role=role) for role, key in _keys_to_audit(ctx, key_spec, key_file, app_spec)]
-    render.key_audit(results, as_json=as_json)
+    to_audit, app = _keys_to_audit(ctx, key_spec, key_file, app_spec)
+    results = [assess(key.material, role=role) for role, key in to_audit]
+    render.key_audit(results, as_json=as_json, app=app)
     ctx.exit(ExitCode.NO if any(result.weak for result in results) else ExitCode.OK)
 
 
 def _keys_to_audit(
     ctx: click.Context, key_spec: str | None, key_file: str | None, app_spec: str | None
-) -> list[tuple[str, keys.SecretKey]]:
-    from_env = ctx.get_parameter_source("key_spec") is click.core.ParameterSource.ENVIRONMENT
-    given = [
-        name
-        for name, present in (("KEY", key_spec and not from_env), ("--key-file", key_file), ("--app", app_spec))
-        if present
-    ]
+) -> tuple[list[tuple[str, keys.SecretKey]], SessionSettings | None]:
+    """KEY, --key-file or the app (--app, FLASK_APP or the app flask loaded); a key given beats the environment."""
+    from_env = {
+        name: ctx.get_parameter_source(name) is click.core.ParameterSource.ENVIRONMENT
+        for name in ("key_spec", "app_spec")
+    }
+    chosen = {"KEY": key_spec is not None and not from_env["key_spec"], "--key-file": key_file is not None}
+    chosen["--app"] = app_spec is not None and not (from_env["app_spec"] and any(chosen.values()))
+    given = [name for name, present in chosen.items() if present]
     if len(given) > 1:
         raise click.UsageError(f"give one of KEY, --key-file or --app, not {' and '.join(given)}", ctx=ctx)
     if key_file is not None:
-        return [("key", keys.read_key_file(key_file))]
-    if app_spec:
-        from flasksess_cli.settings import load_app_settings
-
-        app = load_app_settings(app_spec)
+        return [("key", keys.read_key_file(key_file))], None
+    app = _app_settings(ctx, app_spec if chosen["--app"] else None, fallback_to_loaded=not given)
+    if app is not None:
         if app.key is None:
-            raise BadInput(f"--app {app_spec}: the app has no SECRET_KEY, so it has no sessions to protect")
+            raise BadInput(f"--app {app.app}: the app has no SECRET_KEY, so it has no sessions to protect")
         fallbacks = [(f"SECRET_KEY_FALLBACKS[{n}]", key) for n, key in enumerate(app.fallbacks)]
-        return [("SECRET_KEY", app.key), *fallbacks]
+        return [("SECRET_KEY", app.key), *fallbacks], app
     if key_spec is None:
         raise click.UsageError("give the KEY to audit: - for stdin, FLASK_SECRET_KEY, --key-file or --app", ctx=ctx)
     text = read_input(key_spec, "key") if key_spec == "-" else key_spec
-    return [("FLASK_SECRET_KEY" if from_env else "key", keys.parse_key(text.removesuffix("\n").removesuffix("\r")))]
+    key = keys.parse_key(text.removesuffix("\n").removesuffix("\r"))
+    return [("FLASK_SECRET_KEY" if from_env["key_spec"] else "key", key)], None
 
 
-@audit.command("cookie", epilog=ENV_COLOUR)
+def _app_settings(ctx: click.Context, app_spec: str | None, *, fallback_to_loaded: bool) -> SessionSettings | None:
+    from flasksess_cli.cli.options import loaded_app_settings
+    from flasksess_cli.settings import load_app_settings
+
+    if app_spec is not None:
+        return load_app_settings(app_spec)
+    return loaded_app_settings(ctx) if fallback_to_loaded else None
+
+
+#: audit cookie's environment: the app's, and the engine switch.
+ENV_APP_COLOUR_ENGINE = ENV_APP_COLOUR.removesuffix(".") + (
+    ", FLASKSESS_AUDIT_ENGINE=python (search with the pure-Python engine, to compare)."
+)
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    from flasksess_cli.audit.wordlists import Shard
+    from flasksess_cli.errors import UsageError
+
+    try:
+        return None if value is None else Shard.parse(value)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+
+@audit.command("cookie", epilog=ENV_APP_COLOUR_ENGINE)
 @cookie_argument(with_app=True)
 @click.option(
     "--wordlist",
     "wordlists",
     multiple=True,
     metavar="FILE",
-    type=click.Path(allow_dash=True),
-    help="Also try each line of FILE (repeatable; - for stdin; flask-unsign for the flask-unsign-wordlist package's list).",
+    shell_complete=complete_path,
+    help="Also try each line of FILE (repeatable; - for stdin, so <(generator) works; "
+    "flask-unsign for the flask-unsign-wordlist package's list, numbered by its lines).",
 )
-@click.option("--no-builtin", is_flag=True, help="Skip the built-in list of published keys.")
+@click.option(
+    "--no-builtin", is_flag=True, help="Skip the default candidates (published keys and the flask-unsign list)."
+)
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=defaults.MAX_AUDIT_WORKERS),
     metavar="N",
-    help="Processes searching the wordlists [default: one per core].",
+    help="Threads (processes for the pure-Python engine) searching the wordlists [default and at most: one per core].",
 )
-@click.option("--hashcat", is_flag=True, help="Print the cookie in hashcat mode 29100's format instead of searching.")
+@click.option(
+    "--shard",
+    metavar="K/N",
+    callback=_shard,
+    help="Search only the K-th of N parts of every wordlist: N runs (on any machines) try every line exactly once.",
+)
+@click.option(
+    "--hashcat",
+    is_flag=True,
+    help="Print the cookie as hashcat mode 29100 takes it, and the command for the installed hashcat, instead of searching.",
+)
 @scheme_options
 @json_option
 @click.pass_context
 @pass_given
 def audit_cookie(
     ctx: click.Context, /, cookie: str, wordlists: tuple[str, ...], no_builtin: bool, workers: int | None,
-    hashcat: bool, legacy_epoch: bool, as_json: bool, given: Given,
+    shard: Any, hashcat: bool, legacy_epoch: bool, as_json: bool, given: Given,
 ) -> None:  # fmt: skip
-    """Search for the key that signed a session cookie: published keys first, then your wordlists.
+    """Search for the key that signed a session cookie: published keys and the field's shared list, then your wordlists.
 
-    Exit 1 when the key is found (anyone who finds it can forge any session),
-    0 when no candidate signed it, 130 when interrupted. A line of a wordlist is tried
-    as its bytes, and also as the value it spells when it is a quoted Python
-    string or bytes literal, hex:... or base64:... The digest is guessed from the
-    signature's length unless --digest or --app gives it.
+    Exit 1 when the key is found (anyone who finds it can forge any session), 0 when
+    no candidate signed it, 130/143/129 when stopped by Ctrl-C/SIGTERM/SIGHUP (with
+    a report of how far it got). Without --no-builtin the published keys (with where
+    each was published) and the flask-unsign-wordlist list are tried first, each
+    entry in every form it can mean (text as UTF-8 and Latin-1, hex, a bytes literal).
+    A line of a wordlist is tried as its bytes (lines end at \\n, \\r\\n or \\r), and
+    also as the value it spells when it is a quoted Python string or bytes literal,
+    hex:... or base64:... The digest is guessed from the signature's length unless
+    --digest or --app gives it.
 
     \b
     Examples:
       flasksess audit cookie "$COOKIE"
-      flasksess audit cookie --wordlist rockyou.txt --wordlist flask-unsign "$COOKIE"
+      flasksess audit cookie --wordlist rockyou.txt --wordlist more.txt "$COOKIE"
+      flasksess audit cookie --wordlist <(hashcat --stdout -r best64.rule words.txt) "$COOKIE"
+      flasksess audit cookie --shard 2/8 --wordlist huge.txt "$COOKIE"   # run 2 of 8
       flasksess audit cookie --app myapp:app --json "$COOKIE"
-      flasksess audit cookie --hashcat "$COOKIE" > cookie.hash   # then: hashcat -m 29100
+      flasksess audit cookie --hashcat "$COOKIE" > cookie.hash
     """
     from flasksess_cli.audit import search
     from flasksess_cli.audit import wordlists as lists
     from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import audit as render
 
+    if cookie == "-" and "-" in wordlists:
+        raise click.UsageError("COOKIE and --wordlist cannot both be - (stdin is read once)", ctx=ctx)
     settings = resolve_settings(given)
     value = extract_cookie(read_input(cookie, "cookie"), name=settings.cookie_name)
     digest_known = given.overrides.get("digest") is not None or settings.app is not None
     target, kind = search.cookie_target(value, scheme=settings.scheme, digest_given=digest_known)
     if hashcat:
-        from flasksess_cli.audit.hashcat import hashcat_hash
+        from flasksess_cli.audit.hashcat import hashcat_hash, installed_version
 
-        render.hashcat(hashcat_hash(value, target=target, kind=kind), as_json=as_json)
+        found = hashcat_hash(value, target=target, kind=kind, version=installed_version(), wordlists=wordlists)
+        render.hashcat(found, as_json=as_json)
         return
-    opened = lists.open_wordlists(wordlists)
+    opened = lists.open_wordlists(wordlists, shard=shard)
     try:
         with render.audit_progress(enabled=not as_json) as progress:
             result = search.audit_cookie(
                 target, kind=kind, scheme=settings.scheme, wordlists=opened, builtin=not no_builtin,
-                workers=workers or search.default_workers(), progress=progress,
+                workers=workers or search.default_workers(), progress=progress, shard=shard,
+                engine="python" if os.environ.get("FLASKSESS_AUDIT_ENGINE") == "python" else None,
+                stop_when=render.output_closed,
             )  # fmt: skip
     finally:
         lists.close_wordlists(opened)
-    render.cookie_audit(result, as_json=as_json)
-    ctx.exit(ExitCode.INTERRUPTED if result.interrupted else ExitCode.NO if result.found else ExitCode.OK)
+    render.cookie_audit(result, as_json=as_json, app=settings)
+    ctx.exit(result.exit_code)

@@ -8,16 +8,19 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_COLOUR, ENV_KEY, Command, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_APP_KEY, ENV_COLOUR, Command, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     cookie_argument,
     key_options,
     legacy_epoch_option,
+    loaded_cookie_name,
     max_size_option,
     pass_given,
     read_input,
     resolve_settings,
+    rules_options,
     scheme_options,
+    select_rules,
     session_form,
     session_form_options,
 )
@@ -29,33 +32,44 @@ if TYPE_CHECKING:
 
 @click.command(cls=Command, epilog=ENV_COLOUR)
 @cookie_argument(with_app=False)
+@rules_options
 @legacy_epoch_option
 @max_size_option
 @json_option
-def decode(cookie: str, cookie_name: str | None, legacy_epoch: bool, max_json: int, as_json: bool) -> None:
-    """Show what is inside a session cookie. No key needed, and nothing is verified.
+def decode(
+    cookie: str, cookie_name: str | None, flask_version: str | None, quart_version: str | None, legacy_epoch: bool,
+    max_json: int, as_json: bool,
+) -> None:  # fmt: skip
+    """Show what is inside a session cookie: the session the app would load. No key needed, nothing verified.
 
     COOKIE is the value, name=value, a Cookie: or Set-Cookie: header (or several header
-    lines), or - to read stdin.
+    lines), or - to read stdin. Current Flask's rules apply unless --flask or --quart names
+    another release.
 
     \b
     Examples:
       flasksess decode 'eyJ1c2VyX2lkIjo0Mn0.aT8ZWQ.0d2x...'
       curl -si http://127.0.0.1:5000/login | flasksess decode -
       flasksess decode --json "$COOKIE" | jq .session
+      flasksess decode --flask 0.12 "$OLD_COOKIE"
     """
     from flasksess_cli.codec.cookie import decode_cookie
     from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import codec as render
 
-    value = extract_cookie(read_input(cookie, "cookie"), name=cookie_name or defaults.DEFAULT_COOKIE_NAME)
-    render.decoded(decode_cookie(value, legacy_epoch=legacy_epoch, max_json=max_json), as_json=as_json)
+    rules = select_rules(flask_version=flask_version, quart_version=quart_version, legacy_epoch=legacy_epoch)
+    name = cookie_name or loaded_cookie_name(click.get_current_context()) or defaults.DEFAULT_COOKIE_NAME
+    value = extract_cookie(read_input(cookie, "cookie"), name=name, last=rules.last_cookie_wins)
+    render.decoded(decode_cookie(value, rules=rules, max_json=max_json), as_json=as_json)
 
 
-@click.command(cls=Command, epilog=ENV_KEY, short_help="Was this cookie signed with my key (or a fallback)? Expired?")
+@click.command(
+    cls=Command, epilog=ENV_APP_KEY, short_help="Would the app load this cookie? Which key signed it? Expired?"
+)
 @cookie_argument(with_app=True)
 @key_options
 @scheme_options
+@rules_options
 @click.option(
     "--max-age",
     type=click.IntRange(min=0),
@@ -71,37 +85,45 @@ def verify(
     ctx: click.Context, /, cookie: str, legacy_epoch: bool, max_age: int | None, no_max_age: bool, max_json: int,
     as_json: bool, given: Given,
 ) -> None:  # fmt: skip
-    """Check that a session cookie was signed with your key (or a fallback), and is not expired.
+    """Check what the app would do with a session cookie: load it, start an empty session, or fail.
 
-    Exit 0 only when Flask would load the cookie as a session; 1 when not (bad signature,
-    expired, future-dated, or signed but unloadable); 3 when the input is not a cookie.
+    Exit 0 only when the app would load the cookie as its session (and show that session);
+    1 when not (bad signature, expired, future-dated: an empty session; signed but
+    unloadable: HTTP 500); 3 when the input is not a cookie. Current Flask's rules apply
+    unless --flask, --quart or --app (the installed release) say otherwise.
 
     \b
     Examples:
       FLASK_SECRET_KEY=... flasksess verify "$COOKIE"
       flasksess verify --key-file instance/secret.key --fallback 'old-key' "$COOKIE"
       flasksess verify --app myapp:app --json "$COOKIE"
+      flasksess verify --flask 1.1 -k "$KEY" "$COOKIE"
     """
     from flasksess_cli.codec.cookie import verify_cookie
     from flasksess_cli.cookie_text import extract_cookie
     from flasksess_cli.render import codec as render
 
     settings = resolve_settings(given, need_key=True)
-    value = extract_cookie(read_input(cookie, "cookie"), name=settings.cookie_name)
+    value = extract_cookie(
+        read_input(cookie, "cookie"), name=settings.cookie_name, last=settings.rules.last_cookie_wins
+    )
     limit = None if no_max_age else (max_age if max_age is not None else settings.lifetime)
     result = verify_cookie(
         value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme, max_age=limit,
-        legacy_epoch=legacy_epoch, max_json=max_json,
+        rules=settings.rules, fallbacks_in_key=settings.fallbacks_in_key, max_json=max_json,
     )  # fmt: skip
-    render.verification(result, as_json=as_json)
+    if settings.key_reading and not result.verified:
+        render.note(f"Note: {settings.key_reading}")
+    render.verification(result, as_json=as_json, app=settings)
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 
-@click.command(cls=Command, epilog=ENV_KEY)
+@click.command(cls=Command, epilog=ENV_APP_KEY)
 @click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
 @session_form_options
 @key_options
 @scheme_options
+@rules_options
 @click.option(
     "--timestamp",
     type=click.IntRange(min=0, max=2**63),
@@ -120,7 +142,9 @@ def sign(
     """Sign a session into a cookie that Flask accepts.
 
     SESSION is JSON in the typed form that decode --json prints as "session" (so the two
-    round-trip), @FILE, or - / nothing for stdin. The current key signs; fallbacks never do.
+    round-trip), @FILE, or - / nothing for stdin. The current key signs; fallbacks never do
+    (except under --flask 3.1.0, which signed with the last). The cookie is the one current
+    Flask writes, or the release --flask, --quart or --app names.
 
     \b
     Examples:
@@ -138,11 +162,15 @@ def sign(
     if python_literal is None and session_text == "-" and sys.stdin.isatty():
         raise click.UsageError("give the SESSION to sign (JSON, @FILE, or pipe it in)", ctx=ctx)
     form = session_form(tagged=tagged, python_literal=python_literal)
-    session_arg = python_literal if python_literal is not None else session_text
-    session = session_from_text(read_input(session_arg, "session"), form)
     settings = resolve_settings(given, need_key=True)
+    rules = settings.rules
+    session_arg = python_literal if python_literal is not None else session_text
+    session = session_from_text(read_input(session_arg, "session"), form, tags=rules.tags)
     signed = sign_session(
-        session, key=settings.required_key, scheme=settings.scheme, timestamp=timestamp, legacy_epoch=legacy_epoch,
-        sort_keys=settings.sort_keys and not no_sort_keys, ensure_ascii=settings.ensure_ascii,
+        session, key=settings.required_key, scheme=settings.scheme, rules=rules, fallbacks=settings.fallbacks,
+        timestamp=timestamp, sort_keys=settings.sort_keys and rules.sort_keys and not no_sort_keys,
+        ensure_ascii=settings.ensure_ascii,
     )  # fmt: skip
-    render.signed(signed, as_json=as_json)
+    if settings.key_reading:
+        render.note(f"Note: {settings.key_reading}")
+    render.signed(signed, rules=rules, as_json=as_json, app=settings)

@@ -16,7 +16,16 @@ import click
 #: The "Environment:" line of each command's help.
 ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), NO_COLOR (no colour)."
 ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
+#: Commands with --app: FLASK_APP names the app, and with --app .flaskenv and .env are read as flask reads them.
+ENV_APP_KEY = (
+    "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), FLASK_APP (--app; with"
+    " --app, .flaskenv and .env too), NO_COLOR (no colour)."
+)
+ENV_APP_COLOUR = "Environment: FLASK_APP (--app; with --app, .flaskenv and .env too), NO_COLOR (no colour)."
 ENV_NONE = "Environment: none read."
+
+#: ``ctx.meta`` key where ``flask session ...`` leaves (``ScriptInfo.load_app``, its import path): the app Flask loads.
+LOADED_APP = "flasksess.loaded_app"
 
 
 class Command(click.Command):

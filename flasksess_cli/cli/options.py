@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import complete_at_file, complete_path
+from flasksess_cli.cli.common import LOADED_APP, complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
 from flasksess_cli.untrusted import show
 
 if TYPE_CHECKING:
+    from flasksess_cli.codec.rules import Rules
     from flasksess_cli.settings import Given, SessionSettings
 
 Decorator = Callable[[Any], Any]
@@ -90,7 +91,11 @@ max_size_option = click.option(
 )
 
 digest_option = click.option(
-    "--digest", type=click.Choice(tuple(defaults.DIGEST_SIZES)), help="The session's HMAC digest [default: sha1]."
+    "--digest",
+    type=click.Choice(tuple(defaults.DIGEST_SIZES)),
+    metavar="NAME",
+    help="The session's HMAC digest: sha1, sha256, sha512, md5, sha3_256, blake2b or another fixed-size "
+    "hashlib digest [default: sha1].",
 )
 
 key_file_option = click.option(
@@ -101,8 +106,59 @@ key_file_option = click.option(
 )
 
 
+_APP_HELP = (
+    " Alone (last): found as 'flask' finds it (FLASK_APP, wsgi.py or app.py; .flaskenv and .env loaded when"
+    " python-dotenv is installed). Imports and runs the app's code."
+)
+
+
+def _app_spec(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A bare ``--app`` before COOKIE or SESSION takes it as its value: say so rather than import it."""
+    import re
+
+    if value and re.match(r"\s*(?:[{\[]|(?:set-)?cookie:|(?:[\w-]+=)?(?:eyJ|\.eJ))|.*\n", value, re.IGNORECASE):
+        raise click.BadParameter(
+            f"{value[:20]!r}... is a cookie or a session, not an app: put a bare --app after it, "
+            "or write --app=MODULE:APP",
+            ctx=ctx,
+            param=param,
+        )
+    return value
+
+
 def app_option(help: str) -> Decorator:
-    return click.option("--app", "app_spec", metavar="MODULE:APP", help=help)
+    """``--app SPEC`` in ``flask --app`` syntax; ``--app`` alone finds the app as a bare ``flask`` does."""
+    return click.option(
+        "--app",
+        "app_spec",
+        metavar="[MODULE:APP]",
+        is_flag=False,
+        flag_value="",
+        envvar="FLASK_APP",
+        show_envvar=True,
+        callback=_app_spec,
+        help=help + _APP_HELP,
+    )
+
+
+def loaded_cookie_name(ctx: click.Context) -> str | None:
+    """Under ``flask session``, the app's SESSION_COOKIE_NAME; None elsewhere or when the app cannot load."""
+    try:
+        settings = loaded_app_settings(ctx)
+    except BadInput:  # decode needs no app: read the cookie as flasksess would without one
+        return None
+    return None if settings is None else settings.cookie_name
+
+
+def loaded_app_settings(ctx: click.Context) -> SessionSettings | None:
+    """The settings of the app Flask loads when this runs as ``flask session ...`` (loaded now), else None."""
+    found = ctx.meta.get(LOADED_APP)
+    if found is None:
+        return None
+    from flasksess_cli.settings import app_settings, load_with
+
+    load_app, import_path = found
+    return app_settings(load_with(load_app, import_path), import_path)
 
 
 def cookie_name_option(help: str) -> Decorator:
@@ -135,7 +191,8 @@ session_form_options = _stack(
 #: How the app signs: --app, --salt, --digest, --key-derivation, --legacy-epoch.
 scheme_options = _stack(
     app_option(
-        "Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app syntax)."
+        "Take keys, cookie name, lifetime, salt, digest and key derivation from this Flask app (flask --app "
+        "syntax), and the rules of the releases installed."
     ),
     click.option("--salt", help=f"The session interface's salt [default: {defaults.FLASK_SALT}]."),
     digest_option,
@@ -147,6 +204,20 @@ scheme_options = _stack(
     legacy_epoch_option,
 )
 
+#: Whose rules apply: --flask VERSION, --quart VERSION (current Flask unless given, or the installed release with --app).
+rules_options = _stack(
+    click.option(
+        "--flask",
+        "flask_version",
+        metavar="VERSION",
+        help="Apply this Flask release's rules (0.10 to 3.1; 2.2 means the newest 2.2.x) [default: current Flask, "
+        "or the installed release with --app].",
+    ),
+    click.option(
+        "--quart", "quart_version", metavar="VERSION", help="Apply this Quart release's rules (0.18 to 0.20)."
+    ),
+)
+
 #: The keys: --secret-key/-k (or FLASK_SECRET_KEY), --key-file, --fallback.
 key_options = _stack(
     click.option(
@@ -155,8 +226,9 @@ key_options = _stack(
         envvar="FLASK_SECRET_KEY",
         show_envvar=True,
         metavar="KEY",
-        help="The SECRET_KEY: text, b'...' bytes literal, hex:... or base64:... "
-        "Prefer FLASK_SECRET_KEY or --key-file: a key in argv shows in ps and shell history.",
+        help="The SECRET_KEY: text, b'...' bytes literal, hex:..., base64:..., or text:... for text that looks like "
+        "one of those. FLASK_SECRET_KEY is read as Flask's from_prefixed_env() reads it. Prefer FLASK_SECRET_KEY "
+        "or --key-file: a key in argv shows in ps and shell history.",
     ),
     key_file_option,
     click.option(
@@ -176,7 +248,10 @@ def session_form(*, tagged: bool, python_literal: str | None) -> str:
 
 # --- the options that describe the app, handed over as one typed value ---------------------------------
 
-_GIVEN = {"app_spec": "app", "secret_key": "secret_key", "key_file": "key_file", "fallback_specs": "fallbacks"}
+_GIVEN = {
+    "app_spec": "app", "secret_key": "secret_key", "key_file": "key_file", "fallback_specs": "fallbacks",
+    "flask_version": "flask", "quart_version": "quart",
+}  # fmt: skip
 #: Options named after a SessionSettings field.
 _OVERRIDES = frozenset(
     {"salt", "digest", "key_derivation", "cookie_name", "domain", "path", "secure", "httponly", "samesite",
@@ -196,21 +271,43 @@ def pass_given(f: Any) -> Any:
         taken["fallbacks"] = tuple(taken.get("fallbacks") or ())
         from_env = ctx.get_parameter_source("secret_key") is click.core.ParameterSource.ENVIRONMENT
         overrides = {name: kwargs.pop(name) for name in list(kwargs) if name in _OVERRIDES}
-        return f(*args, given=Given(**taken, key_from_env=from_env, overrides=overrides), **kwargs)
+        legacy = bool(kwargs.get("legacy_epoch"))  # left in place too: commands may read it
+        return f(*args, given=Given(**taken, key_from_env=from_env, legacy_epoch=legacy, overrides=overrides), **kwargs)
 
     return command
 
 
 def resolve_settings(given: Given, *, need_key: bool = False) -> SessionSettings:
-    """:func:`flasksess_cli.settings.resolve`, with a missing key or clashing options as usage errors."""
+    """:func:`flasksess_cli.settings.resolve`, with a missing key or clashing options as usage errors.
+
+    What the user should know about how their input was read goes to stderr.
+    """
     from flasksess_cli import errors
+    from flasksess_cli.render import note
     from flasksess_cli.settings import NO_KEY, resolve
 
     ctx = click.get_current_context()
     try:
-        settings = resolve(given)
+        settings = resolve(given, loaded=None if given.app is not None else loaded_app_settings(ctx))
     except errors.UsageError as exc:
         raise click.UsageError(str(exc), ctx=ctx) from None
     if need_key and settings.key is None:
         raise click.UsageError(NO_KEY, ctx=ctx)
+    for remark in settings.notes:
+        note(f"Note: {remark}")
     return settings
+
+
+def select_rules(*, flask_version: str | None, quart_version: str | None, legacy_epoch: bool) -> Rules:
+    """The rules ``--flask``, ``--quart`` and ``--legacy-epoch`` ask for, for a command without ``--app``."""
+    from flasksess_cli import errors
+    from flasksess_cli.codec.rules import select
+    from flasksess_cli.render import note
+
+    try:
+        rules = select(flask=flask_version, quart=quart_version, legacy_epoch=legacy_epoch)
+    except errors.UsageError as exc:
+        raise click.UsageError(str(exc), ctx=click.get_current_context()) from None
+    if rules.note:
+        note(f"Note: {rules.note}")
+    return rules

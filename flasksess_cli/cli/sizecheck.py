@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_COLOUR, Command, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_APP_COLOUR, Command, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_name_option,
@@ -42,7 +42,7 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     return value
 
 
-@click.command(cls=Command, epilog=ENV_COLOUR, short_help="Will this session cookie survive browsers and servers?")
+@click.command(cls=Command, epilog=ENV_APP_COLOUR, short_help="Will this session cookie survive browsers and servers?")
 @click.argument("cookie", metavar="[COOKIE]", required=False)
 @click.option(
     "--session",
@@ -145,5 +145,5 @@ def sizecheck(
         session_arg = python_literal if python_literal is not None else session_text
         session = session_from_text(read_input(session_arg if session_arg is not None else "-", "session"), form)
         result = sources.from_session(session, settings, server=server)
-    render.sizecheck(result, as_json=as_json)
+    render.sizecheck(result, as_json=as_json, app=settings)
     ctx.exit(ExitCode.NO if result.answer_is_no else ExitCode.OK)

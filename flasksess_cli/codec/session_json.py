@@ -1,141 +1,152 @@
-"""The three JSON forms of a Flask session, and exact conversions between them.
+"""The JSON forms of a session flasksess reads and prints, and exact conversions between them.
 
-* **Python**: what Flask's ``session`` holds after loading: dict, list, tuple,
-  bytes, ``markupsafe.Markup``, ``uuid.UUID``, aware ``datetime``, str, int,
-  float, bool, None.
-* **Tagged** (Flask's wire form, ``flask/json/tag.py``): ``{" t": [...]}`` for a
-  tuple, ``" b"`` bytes, ``" m"`` Markup, ``" u"`` UUID, ``" d"`` datetime, and
-  ``" di"`` escaping a user dict whose only key is a tag key.
+* **Python**: what the app's ``session`` holds after loading: dict, list, tuple,
+  bytes, ``markupsafe.Markup``, ``uuid.UUID``, ``datetime`` (aware UTC in Flask;
+  naive before Werkzeug 2.0; any offset, microseconds kept, in Quart 0.18), str,
+  int, float, bool, None.
+* **Tagged**: the release's wire form (:mod:`flasksess_cli.codec.tagged`).
 * **Typed** (flasksess's documented ``--json`` contract): ``{"__type__": ...}``
   objects for every value JSON cannot hold.
 
-Tagging and untagging follow Flask 3.1 rule for rule, quirks included (a ``" d"``
-that does not parse is ``None``; ``" di"`` keeps its first key only; ``" t"``
-turns a string into a tuple of characters). Flask itself is never imported:
-this module is on the path of ``decode --json``, which must start fast.
+Every walk over a session here is recursive; a session is at most
+:data:`MAX_DEPTH` levels deep (more than any release loads), and
+:func:`recursion_room` gives the walks the stack they need, so no depth of input
+ends in a ``RecursionError``.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import math
+import re
+import sys
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from flasksess_cli.codec.tagged import UntagError, http_date, tag, untag
 from flasksess_cli.errors import BadInput
 
-#: Flask's registered tag keys, in its check order (after the dict checks).
-TAG_KEYS = (" di", " t", " b", " m", " u", " d")
-#: Tags Flask 0.10 to 0.12 knew: no " di" escape yet.
-LEGACY_TAG_KEYS = (" t", " b", " m", " u", " d")
+if TYPE_CHECKING:
+    from flasksess_cli.codec.rules import Tags
+
+__all__ = ["dumps_flask", "from_typed", "http_date", "python_text", "session_from_text", "to_typed"]
+
+T = TypeVar("T")
+
+#: Deepest nesting flasksess reads: past the most any release loads (1489 levels of lists, Flask 1.1 on Python 3.12).
+MAX_DEPTH = 2000
 
 
-class UntagError(Exception):
-    """A tagged value Flask cannot load (it raises ``BadPayload``; the request fails with 500)."""
+# --- nesting ---------------------------------------------------------------------------------------
 
 
-# --- Python -> tagged -> JSON text (what Flask writes) -----------------------------------------
+_BRACKETS_OR_STRINGS = r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]'
 
 
-def tag(value: Any) -> Any:
-    """Flask's ``TaggedJSONSerializer.tag``: the first matching tag wins."""
-    if isinstance(value, dict):
-        if len(value) == 1:
-            (key,) = value
-            if key in TAG_KEYS:
-                return {" di": {f"{key}__": tag(value[key])}}
-        return {k: tag(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return {" t": [tag(x) for x in value]}
-    if isinstance(value, list):
-        return [tag(x) for x in value]
-    if isinstance(value, bytes):
-        return {" b": base64.b64encode(value).decode("ascii")}
-    if callable(getattr(value, "__html__", None)):
-        return {" m": str(value.__html__())}
-    if isinstance(value, uuid.UUID):
-        return {" u": value.hex}
-    if isinstance(value, datetime):
-        return {" d": http_date(value)}
-    return value
+def json_depth(text: str) -> int:
+    """How deeply containers nest in JSON text, at most (without parsing it, so without recursion).
+
+    Cheap when there are few brackets (their count bounds the depth); otherwise exact.
+    """
+    opened = text.count("[") + text.count("{")
+    if opened <= MAX_DEPTH:
+        return opened
+    depth = deepest = 0
+    for match in re.finditer(_BRACKETS_OR_STRINGS, text, re.DOTALL):
+        char = match.group()[0]
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
-def http_date(value: datetime) -> str:
-    """Werkzeug's ``http_date``: naive means UTC; microseconds are dropped."""
-    import email.utils
+def value_depth(value: Any) -> int:
+    """How deeply containers nest in a Python value (without recursion)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    elif value.tzinfo != timezone.utc:
-        value = value.astimezone(timezone.utc)
-    return email.utils.format_datetime(value, usegmt=True)
+
+def check_depth(depth: int, what: str = "the session") -> None:
+    if depth > MAX_DEPTH:
+        raise BadInput(
+            f"{what} nests more than {MAX_DEPTH} levels deep: no Flask release loads more than "
+            "about 1500 levels, and flasksess reads no deeper"
+        )
 
 
-def dumps_flask(session: dict[str, Any], *, sort_keys: bool = True, ensure_ascii: bool = True) -> str:
-    """The JSON text Flask's session serializer writes inside an app context.
+@contextmanager
+def recursion_room(depth: int) -> Iterator[None]:
+    """Enough recursion limit for a walk over ``depth`` levels (a few frames per level), then the old limit back."""
+    before = sys.getrecursionlimit()
+    wanted = 8 * min(depth, MAX_DEPTH + 1) + 2000
+    if depth <= 50 or wanted <= before:
+        yield
+        return
+    sys.setrecursionlimit(wanted)
+    try:
+        yield
+    finally:
+        if sys.getrecursionlimit() == wanted:  # unless someone else changed it meanwhile
+            sys.setrecursionlimit(before)
+
+
+def walked(walk: Callable[[Any], T], value: Any) -> T:
+    """``walk(value)``; when the stack runs out, again with room for the value's depth (up to :data:`MAX_DEPTH`)."""
+    try:
+        return walk(value)
+    except RecursionError:
+        depth = value_depth(value)
+        check_depth(depth)
+        with recursion_room(depth):
+            return walk(value)
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` with room for any depth up to :data:`MAX_DEPTH` (checked first)."""
+    depth = json_depth(text)
+    check_depth(depth)
+    with recursion_room(depth):
+        return json.loads(text)
+
+
+# --- Python -> JSON text (what the release writes) ----------------------------------------------
+
+
+def dumps_flask(
+    session: dict[str, Any], *, sort_keys: bool = True, ensure_ascii: bool = True, tags: Tags = "flask"
+) -> str:
+    """The JSON text the release's session serializer writes inside an app context.
 
     ``sort_keys=False`` gives Quart's bytes (insertion order). Values the tagger
     leaves alone and JSON cannot hold (a set, say) fail as they fail in Flask.
     """
     try:
-        return json.dumps(tag(session), separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii)
-    except (TypeError, ValueError) as exc:
+        return walked(
+            lambda value: json.dumps(
+                tag(value, tags), separators=(",", ":"), sort_keys=sort_keys, ensure_ascii=ensure_ascii
+            ),
+            session,
+        )
+    except (TypeError, ValueError, OverflowError) as exc:  # Flask's own json.dumps and http_date raise these
         raise BadInput(f"Flask cannot store this session: {exc}") from None
-
-
-# --- JSON text -> tagged -> Python (what Flask loads) ------------------------------------------
-
-
-def untag_scan(value: Any, keys: tuple[str, ...] = TAG_KEYS) -> Any:
-    """Depth first, values before their dict, as Flask's ``_untag_scan``."""
-    if isinstance(value, dict):
-        value = {k: untag_scan(v, keys) for k, v in value.items()}
-        if len(value) == 1:
-            (key,) = value
-            if key in keys:
-                try:
-                    return _to_python(key, value[key])
-                except UntagError:
-                    raise
-                except Exception as exc:  # Flask turns any failure here into BadPayload, as we do
-                    raise UntagError(
-                        f"the {key.strip()!r} tag holds {type(value[key]).__name__} it cannot load"
-                    ) from exc
-    elif isinstance(value, list):
-        value = [untag_scan(item, keys) for item in value]
-    return value
-
-
-def _to_python(key: str, value: Any) -> Any:
-    if key == " di":
-        first = next(iter(value))
-        return {first[:-2]: value[first]}
-    if key == " t":
-        return tuple(value)
-    if key == " b":
-        return base64.b64decode(value)
-    if key == " m":
-        from markupsafe import Markup
-
-        return Markup(value)  # noqa: S704 - the type Flask loads; data only, never rendered
-    if key == " u":
-        return uuid.UUID(value)
-    return parse_date(value)
-
-
-def parse_date(value: Any) -> datetime | None:
-    """Werkzeug's ``parse_date``: ``None`` when it does not parse; naive means UTC."""
-    import email.utils
-
-    if value is None:
-        return None
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
 
 
 # --- Python <-> typed (flasksess's --json contract) --------------------------------------------
@@ -143,14 +154,18 @@ def parse_date(value: Any) -> datetime | None:
 
 def to_typed(value: Any) -> Any:
     """A loaded session value in the documented typed JSON form."""
+    return walked(_to_typed, value)
+
+
+def _to_typed(value: Any) -> Any:
     if isinstance(value, dict):
-        if "__type__" in value:
-            return {"__type__": "dict", "items": [[k, to_typed(v)] for k, v in value.items()]}
-        return {k: to_typed(v) for k, v in value.items()}
+        if "__type__" in value or not all(isinstance(k, str) for k in value):
+            return {"__type__": "dict", "items": [[_to_typed(k), _to_typed(v)] for k, v in value.items()]}
+        return {k: _to_typed(v) for k, v in value.items()}
     if isinstance(value, tuple):
-        return {"__type__": "tuple", "items": [to_typed(x) for x in value]}
+        return {"__type__": "tuple", "items": [_to_typed(x) for x in value]}
     if isinstance(value, list):
-        return [to_typed(x) for x in value]
+        return [_to_typed(x) for x in value]
     if isinstance(value, bytes):
         return {"__type__": "bytes", "hex": value.hex()}
     if callable(getattr(value, "__html__", None)):
@@ -158,26 +173,30 @@ def to_typed(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return {"__type__": "uuid", "value": str(value)}
     if isinstance(value, datetime):
-        return {"__type__": "datetime", "value": iso_utc(value)}
+        return {"__type__": "datetime", "value": value.isoformat()}
     if isinstance(value, float) and not math.isfinite(value):
         return {"__type__": "float", "value": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
     return value
 
 
 def iso_utc(value: datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SS+00:00``, the normalised text of a session datetime."""
+    """``YYYY-MM-DDTHH:MM:SS+00:00``, a moment in UTC to the second (naive means UTC)."""
     aware = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
     return aware.replace(microsecond=0).isoformat()
 
 
 def from_typed(value: Any, where: str = "session") -> Any:
     """The Python value a typed JSON document stands for (``sign``'s default input)."""
+    return walked(lambda v: _from_typed(v, where), value)
+
+
+def _from_typed(value: Any, where: str) -> Any:
     if isinstance(value, list):
-        return [from_typed(x, f"{where}[{i}]") for i, x in enumerate(value)]
+        return [_from_typed(x, f"{where}[{i}]") for i, x in enumerate(value)]
     if not isinstance(value, dict):
         return value
     if "__type__" not in value:
-        return {k: from_typed(v, f"{where}[{k!r}]") for k, v in value.items()}
+        return {k: _from_typed(v, f"{where}[{k!r}]") for k, v in value.items()}
     kind = value["__type__"]
     fields = {k: v for k, v in value.items() if k != "__type__"}
     try:
@@ -185,8 +204,12 @@ def from_typed(value: Any, where: str = "session") -> Any:
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # OverflowError: a date past year 9999
         known = ", ".join(sorted(_TYPED_READERS))
         raise BadInput(
-            f'{where} is not a valid typed value {{"__type__": {json.dumps(kind)}, ...}} (types: {known})'
+            f'{_shown(where)} is not a valid typed value {{"__type__": {json.dumps(kind)}, ...}} (types: {known})'
         ) from None
+
+
+def _shown(where: str) -> str:
+    return where if len(where) <= 80 else where[:77] + "..."
 
 
 def _only(fields: dict[str, Any], name: str, kind: type) -> Any:
@@ -197,8 +220,8 @@ def _only(fields: dict[str, Any], name: str, kind: type) -> Any:
 
 
 def _typed_datetime(fields: dict[str, Any], where: str) -> datetime:
-    parsed = datetime.fromisoformat(_only(fields, "value", str))
-    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed.astimezone(timezone.utc)
+    """ISO 8601: naive stays naive, an offset is kept, microseconds too (Quart 0.18 loads all three)."""
+    return datetime.fromisoformat(_only(fields, "value", str))
 
 
 def _typed_float(fields: dict[str, Any], where: str) -> float:
@@ -214,17 +237,18 @@ def _typed_markup(fields: dict[str, Any], where: str) -> Any:
     return Markup(_only(fields, "value", str))  # noqa: S704 - data only, never rendered
 
 
-def _typed_dict(fields: dict[str, Any], where: str) -> dict[str, Any]:
+def _typed_dict(fields: dict[str, Any], where: str) -> dict[Any, Any]:
     result = {}
     for item in _only(fields, "items", list):
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+        if not (isinstance(item, list) and len(item) == 2):
             raise ValueError(item)
-        result[item[0]] = from_typed(item[1], f"{where}[{item[0]!r}]")
+        key = _from_typed(item[0], where)
+        result[key] = _from_typed(item[1], f"{where}[{key!r}]")
     return result
 
 
 def _typed_tuple(fields: dict[str, Any], where: str) -> tuple[Any, ...]:
-    return tuple(from_typed(x, f"{where}[{i}]") for i, x in enumerate(_only(fields, "items", list)))
+    return tuple(_from_typed(x, f"{where}[{i}]") for i, x in enumerate(_only(fields, "items", list)))
 
 
 _TYPED_READERS: dict[str, Any] = {
@@ -240,46 +264,30 @@ _TYPED_READERS: dict[str, Any] = {
 
 # --- reading a session a user typed --------------------------------------------------------------
 
-#: Deeper nesting is refused: every walk over a session here is recursive.
-MAX_DEPTH = 200
+#: ``{user_id: 42}``: JSON whose double quotes a shell took away (cmd and PowerShell do, with '...' quoting).
+_QUOTES_EATEN = r"[{,]\s*[A-Za-z_][\w-]*\s*:"
 
 
-def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
-    """Refuse containers nested deeper than ``limit`` (checked without recursion)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, (list, tuple)):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            raise BadInput(f"the session is nested more than {limit} levels deep")
-        stack.extend((child, depth + 1) for child in children)
-
-
-def session_from_text(text: str, form: str = "typed") -> dict[str, Any]:
-    """A session written as typed JSON (``decode --json``'s "session"), Flask's tagged JSON, or a Python literal."""
+def session_from_text(text: str, form: str = "typed", *, tags: Tags = "flask") -> dict[Any, Any]:
+    """A session written as typed JSON (``decode --json``'s "session"), the release's tagged JSON, or a Python literal."""
     if form == "python":
         from flasksess_cli.keys import python_literal
 
-        try:
-            value = python_literal(text.strip())
-        except ValueError:
-            raise BadInput("the session is not a Python literal (a dict of str, int, tuple, bytes, ...)") from None
-        check_depth(value)
+        with recursion_room(MAX_DEPTH):  # Python's parser stops at 200 nested brackets by itself
+            try:
+                value = python_literal(text.strip())
+            except ValueError:
+                raise BadInput("the session is not a Python literal (a dict of str, int, tuple, bytes, ...)") from None
+        check_depth(value_depth(value))
     else:
         try:
-            data = json.loads(text)
-        except (ValueError, RecursionError):
-            hint = " (for a Python literal use --python)" if text.lstrip().startswith("{'") else ""
-            raise BadInput(f"the session is not JSON{hint}") from None
-        check_depth(data)
+            data = loads(text)
+        except ValueError:
+            raise BadInput(f"the session is not JSON{_not_json_hint(text)}") from None
         if form == "tagged":
             try:
-                value = untag_scan(data)
+                with recursion_room(json_depth(text)):
+                    value = untag(data, tags)[0]
             except UntagError as exc:
                 raise BadInput(f"Flask cannot load this tagged JSON: {exc}") from None
         else:
@@ -287,6 +295,18 @@ def session_from_text(text: str, form: str = "typed") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadInput(f"a session is a JSON object (a dict), not {type(value).__name__}")
     return value
+
+
+def _not_json_hint(text: str) -> str:
+    stripped = text.strip()
+    if stripped.startswith("{'"):
+        return " (for a Python literal use --python)"
+    if stripped.startswith("{") and re.search(_QUOTES_EATEN, stripped):
+        return (
+            ": its keys have no double quotes, which is what Windows cmd and PowerShell leave of "
+            "'{\"key\": ...}' (put the JSON in a file and pass @FILE, or pipe it in: ... | flasksess sign -)"
+        )
+    return ""
 
 
 # --- a session as Python literals, for people ---------------------------------------------------
@@ -304,13 +324,13 @@ class _Shown:
 
 def _displayable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _displayable(v) for k, v in value.items()}
+        return {_displayable(k): _displayable(v) for k, v in value.items()}
     if isinstance(value, tuple):
         return tuple(_displayable(v) for v in value)
     if isinstance(value, list):
         return [_displayable(v) for v in value]
     if isinstance(value, datetime):
-        return _Shown(f"datetime('{iso_utc(value)}')")
+        return _Shown(f"datetime('{value.isoformat()}')")
     if isinstance(value, uuid.UUID):
         return _Shown(f"UUID('{value}')")
     if isinstance(value, float) and not math.isfinite(value):
@@ -318,12 +338,13 @@ def _displayable(value: Any) -> Any:
     return value
 
 
-def python_text(session: dict[str, Any], width: int = 88) -> str:
+def python_text(session: dict[Any, Any], width: int = 88) -> str:
     """The session as Python literals: tuple, bytes, Markup, UUID and datetime shown as such.
 
-    Every string goes through repr, so control characters come out escaped;
-    the text is still untrusted (escape it for HTML, show it as plain text in a terminal).
+    Every string goes through repr, so control characters and lone surrogates come
+    out escaped; the text is still untrusted (escape it for HTML, show it as plain
+    text in a terminal).
     """
     import pprint
 
-    return pprint.pformat(_displayable(session), width=width, sort_dicts=False)
+    return walked(lambda value: pprint.pformat(_displayable(value), width=width, sort_dicts=False), session)

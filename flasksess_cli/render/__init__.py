@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from flasksess_cli.keys import GeneratedKey
+    from flasksess_cli.keys import GeneratedKey, SecretKey
+    from flasksess_cli.settings import SessionSettings
 
 
 def emit_json(document: Any) -> None:
@@ -51,6 +52,43 @@ def _json_escape(match: re.Match[str]) -> str:
 
 #: Candidates for escaping: anything but printable ASCII and the line breaks of the indentation.
 _NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e\n]")
+
+
+def app_section(settings: SessionSettings | None) -> dict[str, Any]:
+    """``"app"`` in a --json document: everything read from the app (``--app`` or ``flask session``), or null.
+
+    Keys are described, never shown: their type and length only.
+    """
+    if settings is None or settings.app is None:
+        return {"app": None}
+
+    def described(key: SecretKey | None) -> dict[str, Any] | None:
+        if key is None:
+            return None
+        return {"type": type(key.value).__name__, "bytes": len(key.material)}
+
+    return {
+        "app": {
+            "import": settings.app,
+            "session_interface": settings.session_interface,
+            "secret_key": described(settings.key),
+            "fallbacks": [described(key) for key in settings.fallbacks],
+            "salt": settings.salt,
+            "digest": settings.digest,
+            "key_derivation": settings.key_derivation,
+            "cookie_name": settings.cookie_name,
+            "domain": settings.domain,
+            "path": settings.path,
+            "secure": settings.secure,
+            "httponly": settings.httponly,
+            "samesite": settings.samesite,
+            "partitioned": settings.partitioned,
+            "lifetime": settings.lifetime,
+            "max_cookie_size": settings.max_cookie_size,
+            "sort_keys": settings.sort_keys,
+            "ensure_ascii": settings.ensure_ascii,
+        }
+    }
 
 
 def emit_value(value: str) -> None:

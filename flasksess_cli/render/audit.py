@@ -6,12 +6,13 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import emit_json, emit_value, grid, make_console, note, plain, untrusted
+from flasksess_cli.render import app_section, emit_json, emit_value, grid, make_console, note, plain, untrusted
 
 if TYPE_CHECKING:
     from flasksess_cli.audit.hashcat import HashcatHash
     from flasksess_cli.audit.search import CookieAudit
     from flasksess_cli.audit.strength import KeyAudit
+    from flasksess_cli.settings import SessionSettings
 
 
 @contextlib.contextmanager
@@ -63,7 +64,7 @@ _FIX = (
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    return f"{n:,} {noun}{'' if n == 1 else 'es' if noun.endswith('s') else 's'}"
 
 
 def cookie_audit_document(result: CookieAudit) -> dict[str, Any]:
@@ -77,28 +78,78 @@ def cookie_audit_document(result: CookieAudit) -> dict[str, Any]:
         "wordlist": found.wordlist if found else None,
         "line": found.line if found else None,
         "variant": found.variant if found else None,
-        "published": (found.known.source if found.known else None) if found else None,
+        "published": found.published if found else None,
         "candidates": result.candidates,
+        "builtin_candidates": result.builtin_candidates,
+        "flask_unsign_version": result.flask_unsign_version,
         "lines": result.lines,
         "skipped_lines": result.skipped_lines,
         "seconds": round(result.seconds, 3),
         "rate": round(result.rate),
+        "engine": result.engine,
+        "simd": result.simd,
         "workers": result.workers,
+        "worker_restarts": result.restarts,
         "interrupted": result.interrupted,
+        "stopped_by": result.stopped_by,
+        "shard": str(result.shard) if result.shard else None,
         "searched_bytes": result.searched_bytes,
         "total_bytes": result.total_bytes,
         "builtin": result.builtin,
         "wordlists": list(result.wordlists),
         "kind": result.kind,
         "digest": result.digest,
+        "other_digests": list(result.other_digests),
         "key_derivation": result.key_derivation,
         "salt": result.salt,
     }
 
 
-def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
+def output_closed() -> str | None:
+    """ "closed-output" once nobody reads stdout any more (its pipe's reader is gone), else None.
+
+    Polled while ``audit cookie`` searches, so ``... | head -c0`` or a killed consumer ends it at once.
+    """
+    import select
+    import sys
+
+    try:
+        fd = sys.__stdout__.fileno() if sys.__stdout__ is not None else -1
+        poller = select.poll()
+    except (AttributeError, ValueError, OSError):
+        return None
+    if fd < 0:
+        return None
+    poller.register(fd, 0)  # no events asked: only POLLERR / POLLHUP / POLLNVAL are reported
+    events = poller.poll(0)
+    return "closed-output" if events and events[0][1] & (select.POLLERR | select.POLLHUP) else None
+
+
+_READ = {
+    "line": "",
+    "entry": "",
+    "literal": " (as the string it quotes)",
+    "bytes-literal": " (as the bytes literal it spells)",
+    "hex": " (as the bytes its hex spells)",
+    "base64": " (as the bytes its base64 spells)",
+    "latin-1": " (its text encoded Latin-1, not UTF-8)",
+    "latin-1-text": " (its bytes read as Latin-1 text, then encoded UTF-8)",
+    "hex-text": " (its hex digits as the key)",
+    "bytes-repr": " (its bytes literal b'...' written as the key's text)",
+}
+
+_STOPPED = {
+    "SIGINT": "INTERRUPTED",
+    "SIGTERM": "STOPPED (SIGTERM)",
+    "SIGHUP": "STOPPED (SIGHUP)",
+}
+
+
+def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | None = None) -> None:
+    if result.stopped_by == "closed-output":
+        return  # nobody reads the output: end quietly (exit 141)
     if as_json:
-        emit_json(cookie_audit_document(result))
+        emit_json(cookie_audit_document(result) | app_section(app))
         return
     from rich.text import Text
 
@@ -112,13 +163,22 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
                 if result.total_bytes
                 else ""
             )
-            console.print(Text.assemble(("INTERRUPTED", "bold yellow"), f": {share}no key among {plain(searched)}"))
+            label = _STOPPED.get(result.stopped_by or "", "INTERRUPTED")
+            console.print(Text.assemble((label, "bold yellow"), f": {share}no key among {searched}"))
         else:
-            console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {plain(searched)}"))
+            console.print(Text.assemble(("NOT FOUND", "bold green"), f": no key among {searched}"))
+            others = (
+                f" Signed with {result.digest}, as its length suggests; {', '.join(result.other_digests)} "
+                "make signatures as long: --digest searches with one of them."
+                if result.other_digests
+                else ""
+            )
             console.print(
                 Text(
                     "The key is not in these lists; that alone does not make it strong: "
-                    "flasksess audit key checks the key itself.",
+                    "flasksess audit key checks the key itself."
+                    + ("" if result.wordlists else " Give --wordlist FILE (repeatable, - for stdin) to try more.")
+                    + others,
                     style="dim",
                 )
             )
@@ -127,17 +187,15 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
         Text.assemble(("FOUND", "bold red"), ": this key signed the cookie; whoever has it can forge any session")
     )
     emit_value(found.display())
-    if found.origin == "built-in" and found.known is not None:
-        where = f"built-in list, entry {found.known.entry}: {found.known.source}"
+    read = _READ.get(found.variant, f" (as {found.variant})")
+    if found.origin == "built-in" and found.wordlist is None:
+        where = f"built-in list, entry {found.line}{read}: {found.published}"
+    elif found.origin == "built-in":
+        where = f"the flask-unsign list, line {found.line}{read}: {found.published}"
     else:
-        read = {
-            "line": "",
-            "literal": " (as the string it quotes)",
-            "bytes-literal": " (as the bytes literal it spells)",
-        }
-        where = f"{found.wordlist}, line {found.line}" + read.get(found.variant, f" (as {found.variant})")
-        if found.known is not None:
-            where += f"; a published key: {found.known.source}"
+        where = f"{found.wordlist}, line {found.line}{read}"
+        if found.published is not None:
+            where += f"; a published key: {found.published}"
     console.print(grid([
         ("from", Text(plain(where))),
         ("tried", untrusted(searched)),
@@ -148,20 +206,51 @@ def cookie_audit(result: CookieAudit, *, as_json: bool) -> None:
 def _searched(result: CookieAudit) -> str:
     parts = []
     if result.builtin:
-        parts.append("the built-in list")
+        parts.append("the published keys and the flask-unsign list, every form")
     for name in result.wordlists:
-        parts.append(name)
+        parts.append(plain(name))
+    if result.shard is not None:
+        parts.append(f"shard {result.shard}")
     skipped = f", {_count(result.skipped_lines, 'over-long line')} skipped" if result.skipped_lines else ""
+    engine = result.simd if result.engine == "native" else "pure Python"
+    unit = "thread" if result.engine == "native" else "process"
+    workers = f", {_count(result.workers, unit)}" if result.workers > 1 else ""
     rate = f" at {result.rate:,.0f}/s" if result.seconds >= 0.05 and result.lines else ""
-    return f"{_count(result.candidates, 'candidate')} ({', '.join(parts) or 'nothing'}{skipped}) in {result.seconds:.2f} s{rate}"
+    restarts = f"; {_count(result.restarts, 'worker')} replaced" if result.restarts else ""
+    return (
+        f"{_count(result.candidates, 'candidate')} ({'; '.join(parts) or 'nothing'}{skipped}) "
+        f"in {result.seconds:.2f} s{rate} ({engine}{workers}){restarts}"
+    )
 
 
 def hashcat(result: HashcatHash, *, as_json: bool) -> None:
+    """The line alone on stdout (``> cookie.hash``); the command, and whether the installed hashcat takes it, on stderr."""
+    command = " ".join(_shell_word(word) for word in result.command)
     if as_json:
-        emit_json({"mode": result.mode, "hash": result.line})
+        emit_json({
+            "mode": result.mode,
+            "hash": result.line,
+            "command": list(result.command),
+            "hashcat_version": result.version,
+            "accepted": result.accepted,
+            "refusal": result.refusal,
+            "payload_length": result.payload_length,
+        })  # fmt: skip
         return
     emit_value(result.line)
-    note(f"hashcat -m {result.mode} -a 0 cookie.hash wordlist.txt   # with this line saved as cookie.hash")
+    if result.version is None:
+        note("hashcat is not installed here (Debian: apt install hashcat pocl-opencl-icd).")
+    if result.refusal is not None:
+        note(f"Warning: {plain(result.refusal)}.")
+    elif result.version is not None:
+        note(f"hashcat {result.version} takes it:")
+    note(f"{command}   # with this line saved as cookie.hash")
+
+
+def _shell_word(word: str) -> str:
+    import shlex
+
+    return shlex.quote(word)
 
 
 def key_audit_document(results: Sequence[KeyAudit]) -> dict[str, Any]:
@@ -188,9 +277,9 @@ def key_audit_document(results: Sequence[KeyAudit]) -> dict[str, Any]:
     }
 
 
-def key_audit(results: Sequence[KeyAudit], *, as_json: bool) -> None:
+def key_audit(results: Sequence[KeyAudit], *, as_json: bool, app: SessionSettings | None = None) -> None:
     if as_json:
-        emit_json(key_audit_document(results))
+        emit_json(key_audit_document(results) | app_section(app))
         return
     from rich.text import Text
 

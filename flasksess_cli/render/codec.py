@@ -6,17 +6,33 @@ import itertools
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import duration, emit_json, emit_value, grid, make_console, plain, untrusted, utc
+from flasksess_cli.render import (
+    app_section,
+    duration,
+    emit_json,
+    emit_value,
+    grid,
+    make_console,
+    note,
+    plain,
+    untrusted,
+    utc,
+)
 from flasksess_cli.untrusted import printable_lines
+
+__all__ = ["decoded", "note", "signed", "verification"]
 
 if TYPE_CHECKING:
     from flasksess_cli.codec.cookie import DecodedCookie, SignedCookie, Verification
+    from flasksess_cli.codec.rules import Rules
+    from flasksess_cli.settings import SessionSettings
 
 _DIGEST_NOTES = {"sha1": "HMAC-SHA1, Flask's default"}
 
 
 def cookie_document(cookie: DecodedCookie) -> dict[str, Any]:
     """decode --json: the documented keys (README, "decode --json")."""
+    from flasksess_cli.codec.cookie import digest_candidates
     from flasksess_cli.codec.session_json import iso_utc, to_typed
 
     issued = cookie.issued_at
@@ -32,39 +48,48 @@ def cookie_document(cookie: DecodedCookie) -> dict[str, Any]:
         "legacy_tags": cookie.legacy_tags,
         "signature": cookie.signature,
         "digest_guess": cookie.digest_guess,
+        "digest_candidates": list(digest_candidates(cookie.signature)),
         "session_id": cookie.session_id,
         "sizes": {"cookie": len(cookie.value), "stored": cookie.stored_bytes, "json": cookie.json_bytes},
         "verified": False,
+        "rules": cookie.rules.document(),
+        "notes": list(cookie.notes),
     }
 
 
 def decoded(cookie: DecodedCookie, *, as_json: bool) -> None:
-    if as_json:
-        emit_json(cookie_document(cookie))
-        return
-    from rich.text import Text
+    from flasksess_cli.codec.session_json import recursion_room
 
-    console = make_console()
-    console.print(
-        Text(
-            "Decoded without a key: NOT verified. Anyone can read a Flask session; only the secret key "
-            "proves who wrote it (flasksess verify).",
-            style="yellow",
+    with recursion_room(cookie.depth):
+        if as_json:
+            emit_json(cookie_document(cookie))
+            return
+        from rich.text import Text
+
+        console = make_console()
+        console.print(
+            Text(
+                "Decoded without a key: NOT verified. Anyone can read a Flask session; only the secret key "
+                "proves who wrote it (flasksess verify).",
+                style="yellow",
+            )
         )
-    )
-    console.print(grid(_cookie_rows(cookie)))
+        console.print(grid(_cookie_rows(cookie)))
 
 
-def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[str, Any]]:
+def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
     import time
 
     from rich.highlighter import ReprHighlighter
     from rich.text import Text
 
+    from flasksess_cli.codec.cookie import digest_candidates
+
+    candidates = digest_candidates(cookie.signature)
     digest = f"{len(cookie.signature)} characters: " + _DIGEST_NOTES.get(
         cookie.digest_guess,
-        f"HMAC-{cookie.digest_guess.upper()} (a custom session interface)"
-        if cookie.digest_guess != "unknown"
+        f"HMAC-{' or '.join(c.upper() for c in candidates)} (a custom session interface)"
+        if candidates
         else "no digest has this length",
     )
     if cookie.kind == "session-id":
@@ -75,6 +100,8 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[
             ),
             ("session id", Text(plain(cookie.session_id or ""))),
             ("signature", digest + " (verify checks it with salt 'flask-session')"),
+            ("rules", cookie.rules.describe()),
+            *(("note", Text(plain(remark), style="yellow")) for remark in notes),
         ]
     rows: list[tuple[str, Any]] = []
     if cookie.session is not None:
@@ -103,23 +130,18 @@ def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True) -> list[tuple[
             ("signed", f"{utc(issued)} ({when})" + (", timestamp counted from 2011" if cookie.legacy_epoch else ""))
         )
         if lifetime:  # verify's verdict line speaks for the max-age it checked
-            rows.append(("lifetime", _lifetime(age)))
+            rows.append(("lifetime", _lifetime(age, cookie.rules)))
     if cookie.legacy_epoch_suspected and cookie.timestamp is not None:
         from flasksess_cli.codec.cookie import LEGACY_EPOCH
 
         legacy = datetime.fromtimestamp(cookie.timestamp + LEGACY_EPOCH, tz=timezone.utc)
         rows.append(("note", Text(
             f"a Unix time before 2011 predates Flask's cookie sessions: counted from 2011 (itsdangerous <= 0.24) "
-            f"it is {utc(legacy)}; use --legacy-epoch", style="yellow",
+            f"it is {utc(legacy)}; use --legacy-epoch or --flask 0.12", style="yellow",
         )))  # fmt: skip
-    if cookie.legacy_tags:
-        rows.append(
-            (
-                "note",
-                Text("loaded with Flask < 1.0 rules: Flask >= 1.0 fails on this payload (HTTP 500)", style="yellow"),
-            )
-        )
+    rows += [("note", untrusted(remark, style="yellow")) for remark in (*cookie.notes, *notes)]
     rows.append(("signature", digest))
+    rows.append(("rules", cookie.rules.describe()))
     return rows
 
 
@@ -173,10 +195,12 @@ def summarised(session: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return cut(session, 0), omitted[0]
 
 
-def _lifetime(age: float) -> str:
+def _lifetime(age: float, rules: Rules) -> str:
     from flasksess_cli.defaults import DEFAULT_MAX_AGE
 
     if age < 0:
+        if not rules.future_check:
+            return f"signed in the future: {rules.name}'s itsdangerous accepts that"
         return "signed in the future: itsdangerous >= 2.0 rejects it, so Flask starts an empty session"
     if age > DEFAULT_MAX_AGE:
         return f"older than Flask's default 31-day lifetime by {duration(age - DEFAULT_MAX_AGE)}: Flask would start an empty session"
@@ -194,25 +218,43 @@ _VERDICTS = {
 
 
 def verdict_detail(result: Verification) -> str:
-    """One sentence on what Flask would do with this cookie."""
+    """One sentence on what the app would do with this cookie."""
+    rules = result.cookie.rules
     key = "the current key" if result.matched_key == "current" else f"{result.matched_key} (a fallback key)"
+    if result.signer == "sha512-fallback":
+        key += " through itsdangerous 1.1's SHA-512 fallback signer"
     if result.reason == "valid":
         if result.cookie.kind == "session-id":
             return f"the session id was signed with {key}"
         limit = "" if result.max_age is None or result.age_seconds is None else (
             f"; expires in {duration(result.max_age - result.age_seconds)} (max-age {duration(result.max_age)})"
         )  # fmt: skip
-        return f"signed with {key} {duration(result.age_seconds or 0)} ago{limit}"
+        signed = f"signed with {key} {duration(result.age_seconds or 0)} ago{limit}"
+        if result.outcome == "http-500-after-view":
+            return f"{signed}: {rules.name} runs the view with this session, then answers HTTP 500"
+        return signed
     if result.reason == "bad-signature":
-        return "no key given signed this cookie: Flask would start an empty session"
+        if result.ignored_key:
+            return (
+                f"signed with {result.ignored_key}, which {rules.name} does not verify with: it would start an "
+                "empty session"
+            )
+        if result.outcome == "http-500":
+            return f"no key given signed this cookie, and {rules.name} answers HTTP 500 for its timestamp"
+        return f"no key given signed this cookie: {rules.name} would start an empty session"
     if result.reason == "expired":
         over = (result.age_seconds or 0) - (result.max_age or 0)
-        return f"signed with {key}, but {duration(over)} past the max-age of {duration(result.max_age or 0)}: Flask would start an empty session"
+        return (
+            f"signed with {key}, but {duration(over)} past the max-age of {duration(result.max_age or 0)}: "
+            f"{rules.name} would start an empty session"
+        )
     if result.reason == "future-timestamp":
         return f"signed with {key}, but dated {duration(result.age_seconds or 0)} in the future: itsdangerous >= 2.0 rejects it"
     if result.reason == "malformed-timestamp":
-        return f"signed with {key}, but the timestamp is malformed: Flask would start an empty session"
-    return f"signed with {key}, but Flask cannot load the payload and answers such requests with HTTP 500"
+        if result.outcome == "http-500":
+            return f"signed with {key}, but the timestamp is past year 9999: {rules.name} answers HTTP 500"
+        return f"signed with {key}, but the timestamp is malformed: {rules.name} would start an empty session"
+    return f"signed with {key}, but {rules.name} cannot load the payload and answers such requests with HTTP 500"
 
 
 def verification_document(result: Verification) -> dict[str, Any]:
@@ -220,27 +262,37 @@ def verification_document(result: Verification) -> dict[str, Any]:
         "verified": result.verified,
         "valid": result.valid,
         "reason": result.reason,
+        "outcome": result.outcome,
         "detail": verdict_detail(result),
         "matched_key": result.matched_key,
+        "signer": result.signer,
+        "ignored_key": result.ignored_key,
         "age_seconds": result.age_seconds,
         "max_age": result.max_age,
         "error": result.cookie.timestamp_error or result.cookie.payload_error,
+        "notes": [*result.cookie.notes, *result.notes],
     }
 
 
-def verification(result: Verification, *, as_json: bool) -> None:
-    if as_json:
-        emit_json(verification_document(result))
-        return
-    from rich.text import Text
+def verification(result: Verification, *, as_json: bool, app: SessionSettings | None = None) -> None:
+    from flasksess_cli.codec.session_json import recursion_room
 
-    label, style = _VERDICTS[result.reason]
-    console = make_console()
-    console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
-    console.print(grid(_cookie_rows(result.cookie, lifetime=False)))
+    with recursion_room(result.cookie.depth):
+        if as_json:
+            emit_json(verification_document(result) | app_section(app))
+            return
+        from rich.text import Text
+
+        label, style = _VERDICTS[result.reason]
+        if result.outcome in ("http-500", "http-500-after-view"):
+            label = f"{label} (HTTP 500)" if result.reason == "valid" else "HTTP 500"
+            style = "red"
+        console = make_console()
+        console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
+        console.print(grid(_cookie_rows(result.cookie, lifetime=False, notes=result.notes)))
 
 
-def signed(cookie: SignedCookie, *, as_json: bool) -> None:
+def signed(cookie: SignedCookie, *, rules: Rules, as_json: bool, app: SessionSettings | None = None) -> None:
     if as_json:
         emit_json(
             {
@@ -248,7 +300,13 @@ def signed(cookie: SignedCookie, *, as_json: bool) -> None:
                 "length": len(cookie.value),
                 "compressed": cookie.compressed,
                 "json_bytes": cookie.json_bytes,
+                "rules": rules.document(),
+                "signed_with": cookie.signed_with,
+                "notes": list(cookie.notes),
             }
+            | app_section(app)
         )
-    else:
-        emit_value(cookie.value)
+        return
+    for remark in cookie.notes:
+        note(f"Note: {remark}")
+    emit_value(cookie.value)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import emit_json, make_console, note, plain, untrusted
+from flasksess_cli.render import app_section, emit_json, make_console, note, plain, untrusted
 
 if TYPE_CHECKING:
+    from flasksess_cli.settings import SessionSettings
     from flasksess_cli.sizecheck.pricing import SessionSize
     from flasksess_cli.sizecheck.report import CheckedCookie, SizeCheck
     from flasksess_cli.sizecheck.servers import RequestReport
@@ -279,9 +280,9 @@ def _request_section(request: RequestReport, server: str | None) -> list[Any]:
     return [title, table, *(notes if any(row.shared for row in shown) else [])]
 
 
-def sizecheck(result: SizeCheck, *, as_json: bool) -> None:
+def sizecheck(result: SizeCheck, *, as_json: bool, app: SessionSettings | None = None) -> None:
     if as_json:
-        emit_json(sizecheck_document(result))
+        emit_json(sizecheck_document(result) | app_section(app))
         return
     from rich.console import Group
     from rich.table import Table

@@ -25,7 +25,8 @@ from typing import Any, NamedTuple
 from itsdangerous.encoding import base64_encode, int_to_bytes
 
 from flasksess_cli.codec.cookie import Scheme, SignedCookie, sign_session
-from flasksess_cli.codec.session_json import tag
+from flasksess_cli.codec.session_json import json_depth, recursion_room, walked
+from flasksess_cli.codec.tagged import tag
 from flasksess_cli.defaults import DIGEST_SIZES
 from flasksess_cli.errors import BadInput
 from flasksess_cli.keys import SecretKey
@@ -94,22 +95,28 @@ def price_session(
     Raises :class:`BadInput` for a session Flask cannot store (a lone surrogate without
     JSON_AS_ASCII, keys it cannot sort, a value JSON cannot hold).
     """
-    tagged = tag(session)
+    members = walked(lambda value: _members(value, settings), session)  # room for a deeply nested session
+    return _priced(session, b"{" if members else b"{}", members, settings.digest, timestamp)
+
+
+def _members(session: dict[str, Any], settings: SessionSettings) -> list[_Member]:
+    try:
+        tagged = tag(session, settings.rules.tags)
+    except (TypeError, ValueError, OverflowError) as exc:  # a date past 9999 once in UTC, as in Flask
+        raise BadInput(f"Flask cannot store this session: {exc}") from None
     if len(session) == 1 and next(iter(session)) not in tagged:  # {" t": 1} is written {" di": {" t__": 1}}
         (key,) = session
-        members = [_Member(_json_key(key), _dumps(tagged, settings)[1:-1], b"}", _holds(session[key]))]
-    else:
-        try:
-            keys = sorted(session) if settings.sort_keys else list(session)
-        except TypeError as exc:  # keys Python cannot sort (1 and "a"): Flask fails to write them too
-            raise BadInput(f"Flask cannot store this session: {exc}") from None
-        members = [
-            _Member(_json_key(key), _dumps({key: tagged[key]}, settings)[1:-1], b",", _holds(session[key]))
-            for key in keys
-        ]
-        if members:
-            members[-1] = members[-1]._replace(after=b"}")
-    return _priced(session, b"{" if members else b"{}", members, settings.digest, timestamp)
+        return [_Member(_json_key(key), _dumps(tagged, settings)[1:-1], b"}", _holds(session[key]))]
+    try:
+        keys = sorted(session) if settings.sort_keys else list(session)
+    except TypeError as exc:  # keys Python cannot sort (1 and "a"): Flask fails to write them too
+        raise BadInput(f"Flask cannot store this session: {exc}") from None
+    members = [
+        _Member(_json_key(key), _dumps({key: tagged[key]}, settings)[1:-1], b",", _holds(session[key])) for key in keys
+    ]
+    if members:
+        members[-1] = members[-1]._replace(after=b"}")
+    return members
 
 
 def price_payload(payload: str, session: dict[str, Any], *, digest: str, timestamp: int | None) -> SessionSize:
@@ -119,7 +126,8 @@ def price_payload(payload: str, session: dict[str, Any], *, digest: str, timesta
     :class:`BadInput` when the payload is not a JSON object.
     """
     try:
-        head, members = _split_object(payload)
+        with recursion_room(json_depth(payload)):  # raw_decode recurses in C, as deep as the payload nests
+            head, members = _split_object(payload)
         encoded = [(key, text.encode("utf-8"), after.encode("utf-8")) for key, text, after in members]
         head_bytes = head.encode("utf-8")
     except (ValueError, IndexError, UnicodeEncodeError):
@@ -210,7 +218,7 @@ def _dumps(value: Any, settings: SessionSettings) -> bytes:
             "Flask cannot store this session: it holds a lone surrogate, which UTF-8 cannot encode "
             "(Flask's default JSON_AS_ASCII escapes it)"
         ) from None
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise BadInput(f"Flask cannot store this session: {exc}") from None
 
 

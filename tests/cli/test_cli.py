@@ -40,7 +40,8 @@ CONTRACT = [
     (["verify", "-k", KEY, OTHER], None, 1, False),
     (["verify", "-k", KEY, OLD], None, 1, False),
     (["verify", "-k", KEY, "--no-max-age", OLD], None, 0, False),
-    (["verify", "-k", KEY, "garbage.x.y"], None, 3, True),
+    (["verify", "-k", KEY, "garbage.x.y"], None, 1, False),
+    (["verify", "-k", KEY, "garbage"], None, 3, True),
     (["verify", COOKIE], None, 2, True),
     (["verify", "-k", KEY, "--key-file", "/nonexistent", COOKIE], None, 2, True),
     (["verify", "--key-file", "/nonexistent", COOKIE], None, 3, True),
@@ -266,6 +267,16 @@ def test_app_option_reads_keys_and_session_interface(invoke: Invoke, app_module:
     assert doc["valid"] and doc["matched_key"] == "fallback-1"
     plain = invoke(["verify", "--app", app_module, "--json", "--salt", "cookie-session", old])
     assert plain.exit_code == 1
+
+
+def test_app_option_applies_the_installed_releases_rules(invoke: Invoke, app_module: str) -> None:
+    from importlib.metadata import version
+
+    cookie = invoke(["sign", "--app", app_module, '{"user": "a"}']).stdout.strip()
+    rules = json.loads(invoke(["verify", "--app", app_module, "--json", f"appsess={cookie}"]).stdout)["rules"]
+    assert rules["framework"] == "flask" and rules["version"] == version("flask") and rules["source"] == "--app"
+    older = json.loads(invoke(["verify", "--app", app_module, "--flask", "2.3", "--json", f"appsess={cookie}"]).stdout)
+    assert older["rules"]["version"] == "2.3" and older["valid"]  # signed with the current key: no fallback needed
 
 
 def test_app_errors_are_one_line(invoke: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -127,7 +127,7 @@ def test_a_closed_stdout_ends_quietly_with_141(args: list[str]) -> None:
         )
     finally:
         os.close(write_end)
-    assert (result.returncode, result.stderr) == (ExitCode.OUTPUT_CLOSED, b"")
+    assert (result.returncode, result.stderr) == (ExitCode.BROKEN_PIPE, b"")
 
 
 def test_genkey_count_into_head_in_a_real_shell() -> None:

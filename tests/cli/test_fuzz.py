@@ -2,8 +2,7 @@
 stdout empty on an error, exactly one ``Error:`` line, no control character on either stream.
 
 The generator and the contract are in ``tests/fuzzing.py``; ``benchmarks/fuzz.py`` runs the same
-for minutes. Crashes that live in the codec's own rules (issue 11 rewrites it) are reproduced
-below as strict xfails; until they pass, the fuzz test names them as known rather than failing.
+for minutes. The crash sites its campaigns found in the codec are kept below as reproducers.
 """
 
 from __future__ import annotations
@@ -15,19 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from flasksess_cli.codec.cookie import sign_session
-from flasksess_cli.errors import ExitCode
 from flasksess_cli.keys import SecretKey
 from tests.conftest import Invoke
-from tests.fuzzing import COOKIES, KEY, Invocation, as_argv, crash_site, invocations, run, violations
-
-#: Crash sites in the codec's rules (issue 11: non-UTF-8 keys and salts, dates past year 9999).
-#: Each has a strict xfail reproducer below: when issue 11 fixes it, that test fails until the
-#: site is removed from here.
-KNOWN_CODEC_FLAWS = {
-    "keys.py:46 UnicodeEncodeError",  # a key that is not UTF-8 (SecretKey.material)
-    "cookie.py:55 UnicodeEncodeError",  # a salt or key that is not UTF-8 (Scheme.signer)
-    "session_json.py:169 OverflowError",  # a date past 9999 once in UTC (iso_utc)
-}
+from tests.fuzzing import COOKIES, KEY, Invocation, as_argv, invocations, run, violations
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -36,12 +25,10 @@ def test_no_input_breaks_the_contract(invocation: Invocation) -> None:
     with tempfile.TemporaryDirectory() as workdir:
         outcome = run(invocation, Path(workdir))
     found = violations(outcome)
-    if outcome.code == ExitCode.INTERNAL and crash_site(outcome) in KNOWN_CODEC_FLAWS:
-        return
     assert not found, f"{invocation}\n{found}\n{outcome.stderr[-2000:]}"
 
 
-# --- the codec's crash sites, reproduced (issue 11) ----------------------------------------------
+# --- the crash sites campaigns found, reproduced -------------------------------------------------
 
 FAR_FUTURE = COOKIES[3]  # {" d": "Fri, 31 Dec 9999 23:59:59 -2359"}, unsigned
 OTHER = sign_session({"user_id": 1}, key=SecretKey("another key, not the fuzz key")).value
@@ -52,7 +39,6 @@ def _no_traceback(invoke: Invoke, args: list[str], **kwargs: object) -> None:
     assert result.exit_code in {0, 1, 2, 3} and "Traceback" not in result.stderr, result.stderr[-500:]
 
 
-@pytest.mark.xfail(strict=True, reason="codec: issue 11 (a key that is not UTF-8)")
 @pytest.mark.parametrize(
     ("args", "env"),
     [
@@ -67,12 +53,10 @@ def test_a_key_that_is_not_utf8(invoke: Invoke, args: list[str], env: dict[str, 
     _no_traceback(invoke, args, env=env)
 
 
-@pytest.mark.xfail(strict=True, reason="codec: issue 11 (a salt that is not UTF-8)")
 def test_a_salt_that_is_not_utf8(invoke: Invoke) -> None:
     _no_traceback(invoke, ["verify", "-k", KEY, "--salt", as_argv("\udcff"), COOKIES[0]])
 
 
-@pytest.mark.xfail(strict=True, reason="codec: issue 11 (a date past 9999 once in UTC)")
 @pytest.mark.parametrize("args", [["decode", FAR_FUTURE], ["decode", "--json", FAR_FUTURE]], ids=["human", "json"])
 def test_a_date_past_9999_in_decode(invoke: Invoke, args: list[str]) -> None:
     _no_traceback(invoke, args)

@@ -43,12 +43,12 @@ def one_error_line(result: Any, code: int) -> str:
         (
             ["sign", "-k", KEY, '{"a": {"__type__": "datetime", "value": "9999-12-31T23:59:59-01:00"}}'],
             ExitCode.BAD_INPUT,
-            "is not a valid typed value",
+            "Flask cannot store this session: date value out of range",
         ),
         (
             ["sizecheck", "--session", '{"a": {"__type__": "datetime", "value": "0001-01-01T00:00:00+01:00"}}'],
             ExitCode.BAD_INPUT,
-            "is not a valid typed value",
+            "Flask cannot store this session: date value out of range",
         ),
     ],
     ids=lambda v: str(v)[:45],

@@ -98,6 +98,7 @@ def test_json_document_has_the_documented_keys_and_readme_documents_every_one(in
     keys |= set(document["cookies"][0]["browser"]) | set(document["cookies"][0]["session"])
     keys |= set(document["cookies"][0]["session"]["keys"][0]) | set(document["requests"][0]["servers"][0])
     assert set(document) == {
+        "app",
         "source",
         "verdict",
         "dropped",

@@ -72,7 +72,10 @@ def test_light_commands_do_not_import_flask_werkzeug_or_rich(args: list[str]) ->
     [
         ["decode", "--json", COOKIE],
         ["verify", "--json", "-k", "new-key-2025", "--no-max-age", COOKIE],
+        ["verify", "--json", "--flask", "1.0", "-k", "new-key-2025", COOKIE],
+        ["decode", "--json", "--quart", "0.18", COOKIE],
         ["sign", "--json", "-k", "k", '{"a": 1}'],
+        ["sign", "--json", "--flask", "0.10", "-k", "k", '{"a": 1}'],
         ["decode", COOKIE],
         ["verify", "-k", "new-key-2025", COOKIE],
     ],
@@ -161,3 +164,28 @@ def test_tab_completion_of_sizecheck_does_not_import_flask_werkzeug_or_rich(word
     )
     assert json.loads(proc.stderr.strip().splitlines()[-1]) == []
     assert proc.stdout.strip(), "completion offered nothing"
+
+
+def test_the_flask_commands_module_imports_only_the_light_root() -> None:
+    """Flask imports it at every `flask` start-up (flask --help, flask run): it must cost almost nothing."""
+    code = (
+        "import sys, flask.cli; before = set(sys.modules); import flasksess_cli.integrations.flask_commands; "
+        "print(sorted(set(sys.modules) - before))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert eval(result.stdout) == [  # noqa: S307 - our own output, a list literal
+        "flasksess_cli", "flasksess_cli.cli", "flasksess_cli.cli.common", "flasksess_cli.defaults", "flasksess_cli.errors",
+        "flasksess_cli.integrations", "flasksess_cli.integrations.flask_commands", "flasksess_cli.keys",
+    ]  # fmt: skip
+
+
+def test_mitmproxy_addon_prints_an_existing_path_without_loading_anything_heavy() -> None:
+    assert loaded_heavy_modules("mitmproxy-addon") == []
+    path = subprocess.run(
+        [sys.executable, "-m", "flasksess_cli", "mitmproxy-addon"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.strip()
+    assert os.path.isfile(path) and path.endswith("integrations/mitmproxy_addon.py")

@@ -11,12 +11,14 @@ from typing import Any
 
 import flask
 import itsdangerous
+from click.testing import CliRunner
 from flask.sessions import SecureCookieSessionInterface, session_json_serializer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
 from flasksess_cli import keys
+from flasksess_cli.cli import cli
 from flasksess_cli.codec import session_json
 from flasksess_cli.codec.cookie import Scheme, decode_cookie, sign_session, verify_cookie
 
@@ -179,3 +181,58 @@ def test_uuid_and_markup_types_survive() -> None:
     decoded = decode_cookie(cookie).session
     assert decoded == session
     assert isinstance(decoded["m"], Markup) and isinstance(decoded["t"], tuple)  # type: ignore[index]
+
+
+# --- any payload a key holder can sign: flasksess's verdict is Flask's ------------------------------------
+
+TAGS = st.sampled_from([" t", " di", " b", " m", " u", " d", " x", " t__"])
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=12),
+        st.sampled_from(["ab", "", "YWI=", "Sun, 31 Dec 2023 18:00:00 GMT", "12345678123456781234567812345678"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=6), TAG_LIKE_KEYS), inner, max_size=4),
+        st.builds(lambda key, value: {key: value}, TAGS, inner),  # a tag, or something shaped like one
+    ),
+    max_leaves=16,
+)
+
+
+def flask_on(cookie: str) -> tuple[int, bool, str | None]:
+    """(status, whether the view ran, repr of the session it saw), from Flask 3.1's own request cycle."""
+    seen: list[str] = []
+    app = flask.Flask(__name__)
+    app.secret_key = "payload-key"
+
+    @app.get("/")
+    def view() -> str:
+        seen.append(repr(dict(flask.session)))
+        return "ok"
+
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    status = client.get("/").status_code
+    return status, bool(seen), seen[0] if seen else None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(payload=json_values)
+def test_any_signed_payload_gets_flasks_verdict(payload: Any) -> None:
+    text = json.dumps(payload)
+    signer = itsdangerous.TimestampSigner("payload-key", salt="cookie-session", key_derivation="hmac")
+    cookie = signer.sign(itsdangerous.encoding.base64_encode(text.encode())).decode()
+    status, ran, seen = flask_on(cookie)
+    result = verify_cookie(cookie, key=keys.parse_key("payload-key"), max_age=2678400)
+    expected = "session" if status == 200 else ("http-500-after-view" if ran else "http-500")
+    assert result.outcome == expected, (text, result.reason, result.cookie.payload_error)
+    assert result.valid is ran
+    if ran:
+        assert repr(result.cookie.session) == seen
+    command = CliRunner().invoke(cli, ["verify", "--json", "-k", "payload-key", cookie], catch_exceptions=False)
+    assert command.exit_code == (0 if ran else 1) and json.loads(command.stdout)["outcome"] == expected
