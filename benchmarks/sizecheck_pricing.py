@@ -24,7 +24,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flasksess_cli.codec.cookie import sign_session
+from itsdangerous.encoding import base64_encode, int_to_bytes
+
+from flasksess_cli.codec.cookie import Scheme, sign_session
 from flasksess_cli.keys import SecretKey
 
 KEY = SecretKey("benchmark key, 20 bytes or more")
@@ -46,10 +48,13 @@ SHAPES: dict[str, dict[str, Any]] = {
 
 
 def cookies_file(directory: Path, name: str, session: dict[str, Any]) -> tuple[Path, int]:
-    """About INPUT bytes of Set-Cookie lines, each cookie distinct (its own timestamp)."""
+    """About INPUT bytes of Set-Cookie lines, each cookie distinct: the same payload, signed at another second."""
+    payload = sign_session(session, key=KEY, timestamp=1_700_000_000).value.rsplit(".", 2)[0]
+    signer = Scheme().signer(KEY)
     lines, size, n = [], 0, 0
     while size < INPUT:
-        value = sign_session(session, key=KEY, timestamp=1_700_000_000 + n).value
+        signed = f"{payload}.{base64_encode(int_to_bytes(1_700_000_000 + n)).decode()}"
+        value = f"{signed}.{signer.get_signature(signed).decode()}"
         line = f"Set-Cookie: s{n}={value}"
         if size + len(line) + 1 > INPUT and lines:
             break
