@@ -2,10 +2,14 @@
 
 Accepted: the bare value; ``name=value``; a ``Cookie:`` request header or its value
 (``a=1; b=2``); a ``Set-Cookie:`` response header or its value (``name=value;
-Path=/``); several header lines (``curl -si`` output, a DevTools copy). A Cookie
-header is split as RFC 6265bis §5.6 splits a cookie string: a part without ``=`` is
-a cookie with an empty name (browsers store those too). ``decode`` then takes one
-cookie by name (:func:`extract_cookie`, the first one wins, as in
+Path=/``); several header lines (``curl -si`` output, a DevTools copy), with the
+``< `` and ``> `` marks of ``curl -v`` output; a Netscape cookie-jar file (what
+``curl -c`` and ``wget --save-cookies`` write, ``#HttpOnly_`` lines included, which
+the standard library's ``MozillaCookieJar`` skips); a row copied from a browser's
+DevTools cookie table (tab-separated, name first). A Cookie header is split as
+RFC 6265bis §5.6 splits a cookie string: a part without ``=`` is a cookie with an
+empty name (browsers store those too), and names may hold spaces. ``decode`` then
+takes one cookie by name (:func:`extract_cookie`, the first one wins, as in
 ``request.cookies.get``), ``sizecheck`` checks every one (:func:`read_cookies`):
 the same text gives the same cookies in both.
 """
@@ -19,9 +23,15 @@ from flasksess_cli.defaults import DEFAULT_COOKIE_NAME, MAX_INPUT_BYTES
 from flasksess_cli.errors import BadInput
 from flasksess_cli.untrusted import show
 
-_HEADER = re.compile(r"(set-cookie|cookie)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
-#: A cookie name as a token (RFC 9110): no dots, so a Flask value (which always has some) is never one.
-_TOKEN = re.compile(r"[!#$%&'*+\-^_`|~0-9A-Za-z]+")
+#: A header line, with curl -v's "< " (received) or "> " (sent) in front of it.
+_HEADER = re.compile(r"(?:[<>] ?)?(set-cookie|cookie)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
+#: A cookie name as a token (RFC 9110), spaces allowed inside (browsers keep such names). No dots,
+#: so a Flask value (which always has some) is never read as one.
+_TOKEN = re.compile(r"[!#$%&'*+\-^_`|~0-9A-Za-z]+(?: +[!#$%&'*+\-^_`|~0-9A-Za-z]+)*")
+#: A Netscape cookie-jar line: domain, include-subdomains, path, secure, expiry, name, value.
+_JAR_LINE = re.compile(
+    r"(#HttpOnly_)?([^\t#][^\t]*)\t(TRUE|FALSE)\t([^\t]*)\t(TRUE|FALSE)\t(-?\d+)\t([^\t]*)\t([^\t]*)"
+)
 #: Set-Cookie attribute names: a line with one of these after a ';' is a Set-Cookie value.
 _ATTRIBUTES = {"domain", "path", "expires", "max-age", "secure", "httponly", "samesite", "partitioned", "priority"}
 
@@ -89,12 +99,20 @@ def read_cookies(text: str) -> Pasted:
     """Every cookie in ``text``, in order; :class:`BadInput` when there is none."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES:
         raise BadInput(f"the input is larger than {MAX_INPUT_BYTES} bytes; a cookie is a few KiB at most")
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    # Lines end at LF, CRLF or CR only: str.splitlines would also cut at FF, VT and other controls,
+    # which a hostile value may hold (and which make browsers reject the cookie: sizecheck says so).
+    raw_lines = re.split(r"\r\n|\r|\n", text)
+    jar = [m for m in map(_JAR_LINE.fullmatch, raw_lines) if m]
+    if jar:
+        return Pasted(tuple(PastedCookie(m.group(7), m.group(8)) for m in jar), ())
+    lines = [line.strip() for line in raw_lines if line.strip()]
     if not lines:
         raise BadInput("the input is empty (give a cookie value, name=value, or a Cookie: or Set-Cookie: header)")
     headers = [m for m in map(_HEADER.fullmatch, lines) if m]
     if not headers and len(lines) > 1:
-        raise BadInput("the input has several lines but no Cookie: or Set-Cookie: header")
+        raise BadInput("the input has several lines but no Cookie: or Set-Cookie: header and is not a cookie-jar file")
+    if not headers and "\t" in lines[0]:
+        return _devtools_row(lines[0])
     if not headers:
         return _read_line(_unquote(lines[0]))
     cookies: list[PastedCookie] = []
@@ -120,9 +138,15 @@ def _read_line(line: str) -> Pasted:
         pairs = tuple(cookie_pairs(line))
         return Pasted(tuple(PastedCookie(name, value) for name, value in pairs), (pairs,))
     name, sep, value = line.partition("=")
-    if sep and _TOKEN.fullmatch(name.strip()):
+    if sep and _TOKEN.fullmatch(name.strip()) and not value.startswith("="):  # "abc==" is base64, not a name
         return Pasted((PastedCookie(name.strip(), value.strip()),), ())
     return Pasted((PastedCookie(None, line),), ())
+
+
+def _devtools_row(row: str) -> Pasted:
+    """A row of a DevTools cookie table, copied: name, value, then domain, path and the rest, tab-separated."""
+    name, value, *_ = (cell.strip() for cell in row.split("\t"))
+    return Pasted((PastedCookie(name, value),), ())
 
 
 def _set_cookie(header: str) -> PastedCookie:

@@ -11,8 +11,11 @@ Nothing here prints, exits or puts a key into an exception message.
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import os
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flasksess_cli.errors import BadInput, OutputExists, UsageError
@@ -57,6 +60,8 @@ class GeneratedKey(NamedTuple):
     key: str
     format: str
     bytes: int
+    #: The random bytes the key was made of.
+    raw: builtins.bytes = b""
 
     @property
     def entropy_bits(self) -> int:
@@ -100,7 +105,8 @@ def format_key(raw: bytes, fmt: str) -> str:
 def generate_keys(*, n_bytes: int = DEFAULT_KEY_BYTES, fmt: str = "hex", count: int = 1) -> list[GeneratedKey]:
     """``count`` independent keys of ``n_bytes`` from the OS's CSPRNG (``os.urandom``, as ``secrets`` uses)."""
     check_key_length(n_bytes)
-    return [GeneratedKey(format_key(os.urandom(n_bytes), fmt), fmt, n_bytes) for _ in range(count)]
+    raws = [os.urandom(n_bytes) for _ in range(count)]
+    return [GeneratedKey(format_key(raw, fmt), fmt, n_bytes, raw) for raw in raws]
 
 
 # Patterns are compiled on first use (re caches them): start-up pays for nothing it does not run.
@@ -311,25 +317,32 @@ def decode_base64_key(text: str) -> bytes:
 _ENV_LINE = r"(?:export\s+)?FLASK_SECRET_KEY\s*=\s*(.*)"
 _PYTHON_LINE = r"SECRET_KEY\s*=\s*(.*)"
 
+#: How long a key file that is a pipe or FIFO may take to deliver its key (``--key-file <(pass show ...)``).
+KEY_PIPE_TIMEOUT = 10.0
+
+
+class KeyFileWarning(UserWarning):
+    """A key file was used, but something about it is unsafe (the CLI shows it as a ``Warning:`` line)."""
+
 
 def read_key_file(path: str | os.PathLike[str]) -> SecretKey:
     """Read a key file: the key alone, or a line that ``genkey --format env|python`` writes.
 
-    One trailing newline is not part of the key. A file that is not UTF-8 text
-    holds a raw binary key, used byte for byte.
+    A text file's one trailing newline (``\\n`` or ``\\r\\n``) is not part of the key, as
+    ``$(cat FILE)`` and python-dotenv read it; ``genkey --out`` writes none, so that
+    ``open(FILE).read()`` gives the same key. A file that is not UTF-8 text holds a raw
+    binary key, used byte for byte. A regular file that others can read is used, with a
+    :class:`KeyFileWarning` (as ssh warns); a pipe or FIFO is read for at most
+    :data:`KEY_PIPE_TIMEOUT` seconds.
     """
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_KEY_FILE_BYTES + 1)
-    except OSError as exc:
-        raise BadInput(f"cannot read key file {str(path)!r}: {exc.strerror or 'unreadable'}") from None
+    data = _read_key_bytes(str(path))
     if len(data) > MAX_KEY_FILE_BYTES:
         raise BadInput(f"key file {str(path)!r} is larger than {MAX_KEY_FILE_BYTES} bytes (is it the right file?)")
-    data = data.removesuffix(b"\n").removesuffix(b"\r")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return SecretKey(data)
+    text = text.removesuffix("\n").removesuffix("\r")
     if not text.strip():
         raise BadInput(f"key file {str(path)!r} is empty")
     for line_pattern in (_ENV_LINE, _PYTHON_LINE):
@@ -337,6 +350,73 @@ def read_key_file(path: str | os.PathLike[str]) -> SecretKey:
         if line:
             return _assigned_key(line.group(1))
     return parse_key(text)
+
+
+def _read_key_bytes(path: str) -> bytes:
+    """At most MAX_KEY_FILE_BYTES + 1 bytes of ``path``; never blocks on a FIFO that has no writer."""
+    import stat
+
+    def unreadable(reason: str | None) -> BadInput:
+        return BadInput(f"cannot read key file {path!r}: {reason or 'unreadable'}")
+
+    try:
+        # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, forever.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise unreadable(exc.strerror) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise unreadable("it is a directory")
+        if stat.S_ISREG(mode):
+            if os.name == "posix" and mode & 0o044:
+                import warnings
+
+                warnings.warn(
+                    KeyFileWarning(
+                        f"key file {path!r} is readable by {'others' if mode & 0o004 else 'its group'} "
+                        f"(mode {stat.S_IMODE(mode):04o}); anyone who can read it can forge sessions "
+                        f"(chmod 600 {path})"
+                    ),
+                    stacklevel=3,
+                )
+            os.set_blocking(fd, True)
+            return _read_up_to(fd, MAX_KEY_FILE_BYTES + 1, deadline=None)
+        import time
+
+        return _read_up_to(fd, MAX_KEY_FILE_BYTES + 1, deadline=time.monotonic() + KEY_PIPE_TIMEOUT, path=path)
+    except OSError as exc:
+        raise unreadable(exc.strerror) from None
+    finally:
+        os.close(fd)
+
+
+def _read_up_to(fd: int, limit: int, *, deadline: float | None, path: str = "") -> bytes:
+    """Read until end of file or ``limit`` bytes; with a deadline, wait for a pipe's data at most until then."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        if deadline is not None:
+            import select
+            import time
+
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                raise BadInput(
+                    f"key file {path!r} is a pipe that gave no key within {KEY_PIPE_TIMEOUT:.0f} seconds "
+                    "(is anything writing to it?)"
+                )
+            try:
+                chunk = os.read(fd, limit - size)
+            except BlockingIOError:
+                continue
+        else:
+            chunk = os.read(fd, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _assigned_key(rhs: str) -> SecretKey:
@@ -353,17 +433,40 @@ def _assigned_key(rhs: str) -> SecretKey:
     return parse_key(rhs)
 
 
-def write_private_file(target: str | os.PathLike[str], data: bytes, *, force: bool = False) -> None:
-    """Write ``data`` to ``path`` with mode 0600, all or nothing.
+def key_file_content(key: GeneratedKey) -> bytes:
+    """What ``genkey --out`` writes: read back by ``open(FILE).read()``, ``Path.read_text``, ``--key-file`` alike.
 
-    The data goes to a private temporary file in the same directory first, then
-    is linked into place (refusing an existing file unless ``force``) so that no
-    reader ever sees a partial file and an interrupted write leaves nothing behind.
+    The key alone, with no trailing newline (``read()`` would keep it, and the app
+    would sign with a key one character longer than the one printed); a ``bytes`` key
+    as its raw bytes (``Path.read_bytes()``); the ``env`` and ``python`` lines with
+    their newline, as lines of a ``.env`` or ``config.py`` (python-dotenv and
+    ``from_pyfile`` drop it).
+    """
+    if key.format == "bytes":
+        return key.raw
+    if key.format in {"env", "python"}:
+        return (key.key + "\n").encode("ascii")
+    return key.key.encode("ascii")
+
+
+class WrittenFile(NamedTuple):
+    path: str
+    #: Folders created for it (owner-only, 0700), outermost first.
+    created_folders: tuple[str, ...]
+
+
+def write_private_file(target: str | os.PathLike[str], data: bytes, *, force: bool = False) -> WrittenFile:
+    """Write ``data`` to ``target``, readable by its owner only (0600), all or nothing.
+
+    Missing folders are created, owner-only (0700). The data goes to a private
+    temporary file in the same folder first (``tempfile.mkstemp``: 0600 from the
+    start, on every platform), then is linked into place (refusing an existing file
+    unless ``force``), so no reader ever sees a partial file. An error, Ctrl-C,
+    SIGTERM or SIGHUP during the write leaves no temporary file behind.
     """
     from pathlib import Path
 
     path = Path(target)
-    directory = path.parent
     try:
         if path.is_dir():
             raise BadInput(f"{str(path)!r} is a directory (give the name of the key file to write)")
@@ -371,35 +474,93 @@ def write_private_file(target: str | os.PathLike[str], data: bytes, *, force: bo
             raise OutputExists(f"{str(path)!r} already exists (use --force to overwrite it)")
     except OSError as exc:  # a name too long, a loop of symbolic links, ...
         raise BadInput(f"cannot write {str(path)[:120]!r}: {exc.strerror or 'unusable name'}") from None
-    try:
-        fd, tmp = _private_tempfile(directory)
-    except OSError as exc:
-        raise BadInput(f"cannot write to {str(directory)!r}: {exc.strerror or 'not writable'}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)
-    except FileExistsError:
-        raise OutputExists(f"{str(path)!r} already exists (use --force to overwrite it)") from None
-    except OSError as exc:
-        raise BadInput(f"cannot write {str(path)!r}: {exc.strerror or 'write failed'}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _private_tempfile(directory: Path) -> tuple[int, Path]:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    for _ in range(100):
-        candidate = directory / f".flasksess-{os.urandom(8).hex()}.tmp"
+    with _cleanup_before_signals():
+        created = _make_private_folders(path.parent)
         try:
-            fd = os.open(candidate, flags, 0o600)
+            tmp = _private_tempfile(path.parent)
+        except OSError as exc:
+            raise BadInput(f"cannot write to {str(path.parent)!r}: {exc.strerror or 'not writable'}") from None
+        fd, tmp_name = tmp
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if force:
+                os.replace(tmp_name, path)
+            else:
+                os.link(tmp_name, path)
         except FileExistsError:
-            continue
-        os.fchmod(fd, 0o600)
-        return fd, candidate
-    raise FileExistsError("no free temporary name")
+            raise OutputExists(f"{str(path)!r} already exists (use --force to overwrite it)") from None
+        except OSError as exc:
+            raise BadInput(f"cannot write {str(path)!r}: {exc.strerror or 'write failed'}") from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+    return WrittenFile(str(path), created)
+
+
+def _make_private_folders(directory: Path) -> tuple[str, ...]:
+    """Create ``directory`` and its missing parents, each 0700; the ones created, outermost first."""
+    missing = []
+    for folder in (directory, *directory.parents):
+        if folder.exists() or folder.is_symlink():
+            break
+        missing.append(folder)
+    created = []
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: use it as it is
+        except OSError as exc:
+            raise BadInput(f"cannot create the folder {str(folder)!r}: {exc.strerror or 'failed'}") from None
+        created.append(str(folder))
+    return tuple(created)
+
+
+def _private_tempfile(directory: Path) -> tuple[int, str]:
+    """A new file only its owner can read (``tempfile.mkstemp``: O_EXCL, mode 0600, no symlink followed)."""
+    import tempfile
+
+    return tempfile.mkstemp(prefix=".flasksess-", suffix=".tmp", dir=directory)
+
+
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived during a write (a BaseException: no ``except Exception`` swallows it)."""
+
+
+@contextlib.contextmanager
+def _cleanup_before_signals() -> Iterator[None]:
+    """Inside the block, SIGTERM and SIGHUP unwind the stack (its ``finally`` clauses run) before they kill.
+
+    Only signals that would kill the process now (default handler, main thread) are
+    caught; once the block has cleaned up, the signal is delivered again as it came,
+    so the process still ends by it.
+    """
+    import signal
+    import threading
+
+    caught: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        caught.append(signum)
+        raise _Terminated(signum)
+
+    replaced: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            signum = getattr(signal, name, None)
+            if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
+                replaced[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    except _Terminated:
+        pass
+    finally:
+        for signum, previous in replaced.items():
+            signal.signal(signum, previous)
+        if caught:
+            signal.raise_signal(caught[0])
+    if caught:  # only if the default action did not end the process
+        raise BadInput("interrupted by a signal while writing the key file; nothing was written")

@@ -1,7 +1,10 @@
-"""Regenerate what is derived from the click application: completions/ and the README's command reference.
+"""Regenerate what is derived from the program: completions/, the README's command reference and its examples.
 
 python scripts/regenerate.py          # write the files
 python scripts/regenerate.py --check  # exit 1 when a file is stale (tests/test_docs.py does the same)
+
+The README's console examples are run (scripts/readme_examples.py says how, and what
+the check ignores: clock times, search times, random keys).
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import click
 from click.testing import CliRunner
 
 from flasksess_cli.cli import cli, completion_script
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import readme_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLETIONS = {"bash": "flasksess.bash", "zsh": "_flasksess", "fish": "flasksess.fish"}
@@ -54,12 +60,21 @@ def expected_files() -> dict[Path, str]:
     pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
     if not pattern.search(readme):
         raise SystemExit(f"README.md has no {START} ... {END} block")
-    files[ROOT / "README.md"] = pattern.sub(lambda _: f"{START}\n\n{reference()}\n{END}", readme)
+    readme = pattern.sub(lambda _: f"{START}\n\n{reference()}\n{END}", readme)
+    files[ROOT / "README.md"] = readme_examples.rerun(readme)
     return files
 
 
 def stale_files() -> list[Path]:
-    return [path for path, text in expected_files().items() if not path.exists() or path.read_text() != text]
+    """Files whose text differs from what the program produces now (README examples compared normalised)."""
+    stale = []
+    for path, text in expected_files().items():
+        current = path.read_text() if path.exists() else None
+        if path.name == "README.md" and current is not None:
+            text, current = readme_examples.normalise(text), readme_examples.normalise(current)
+        if current != text:
+            stale.append(path)
+    return stale
 
 
 def main() -> None:

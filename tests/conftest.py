@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,15 @@ if TYPE_CHECKING:
 
 Invoke = Callable[..., Result]
 Serve = Callable[..., str]
+
+#: ``flasksess`` in a child process that Ctrl-C (SIGINT) interrupts as it does at a terminal, even when
+#: the test run itself ignores SIGINT (started in the background, or by CI), which a child inherits.
+INTERRUPTIBLE_FLASKSESS = [
+    sys.executable,
+    "-c",
+    "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('flasksess_cli', run_name='__main__', alter_sys=True)",
+]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"

@@ -298,6 +298,15 @@ def _pattern_bits(text: str, rate: float, alphabet: str) -> tuple[float, list[st
             covered[start:end] = [True] * (end - start)
             spans.append((start, end, cost, what))
 
+    if not machine and len(text) <= _HUMAN_LENGTH:
+        for start, end, unit, repeats in _repeats(text):
+            unit_bits, _ = _pattern_bits(unit, rate, alphabet)
+            claim(start, end, unit_bits + math.log2(repeats), f"{repeats} repeats of '{_hint(unit)}'")
+        for start, end, word, swaps in _dictionary_words(text):
+            case_bits = 0.0 if word.islower() or word.isupper() else 1.0
+            what = f"l33t '{_hint(word)}'" if swaps else f"'{_hint(word)}'"
+            claim(start, end, _WORD_BITS + case_bits + swaps, what)
+
     for start, end, kind in _walks(text if machine else text.lower(), 6 if machine else _SHORTEST_WALK):
         claim(start, end, math.log2(len(_KEYBOARD_ROWS) * 2 * 10), f"{kind} '{_hint(text[start:end])}'")
     if not machine:
@@ -321,6 +330,56 @@ def _pattern_bits(text: str, rate: float, alphabet: str) -> tuple[float, list[st
     others = [span[3] for span in sorted(spans) if not span[3].startswith("'")]
     patterns = others + ([("words " if len(words) > 1 else "the word ") + ", ".join(words)] if words else [])
     return bits, patterns
+
+
+#: Keys up to this long are read for human habits (repeats, words inside words, l33t): people type short keys.
+_HUMAN_LENGTH = 256
+
+#: l33t spellings (zxcvbn's table, the common part): what each character may stand for.
+_LEET = {"4": "a", "@": "a", "8": "b", "(": "c", "3": "e", "6": "g", "9": "g", "1": "il", "!": "i", "|": "il",
+         "0": "o", "$": "s", "5": "s", "7": "t", "+": "t", "2": "z", "%": "x"}  # fmt: skip
+
+
+def _repeats(text: str) -> list[tuple[int, int, str, int]]:
+    """Runs of one unit typed again and again (``abcabc``, ``p4ss-p4ss-``): (start, end, unit, times).
+
+    As zxcvbn's repeat matcher: at each point the longer of the greedy and the lazy
+    match of ``(.+)\\1+``, reduced to its shortest unit.
+    """
+    found = []
+    start = 0
+    while start < len(text):
+        greedy = re.compile(r"(.+)\1+").search(text, start)
+        if greedy is None:
+            break
+        lazy = re.compile(r"(.+?)\1+").search(text, start)
+        match = greedy if lazy is None or len(greedy.group(0)) >= len(lazy.group(0)) else lazy
+        run = match.group(0)
+        unit = _repeated_unit(run) or match.group(1)
+        if (isinstance(unit, str) and len(run) >= 3 * len(unit)) or len(unit) >= 3:
+            found.append((match.start(), match.end(), str(unit), len(run) // len(unit)))
+        start = match.end()
+    return found
+
+
+def _dictionary_words(text: str) -> list[tuple[int, int, str, int]]:
+    """Common words anywhere in the text, l33t spellings too, longest first: (start, end, word as typed, swaps)."""
+    lowered = text.lower()
+    matches = []
+    for word in COMMON_WORDS:
+        if len(word) < 4:
+            continue
+        for start in range(len(text) - len(word) + 1):
+            swaps = 0
+            for typed, letter in zip(lowered[start : start + len(word)], word, strict=True):
+                if typed == letter:
+                    continue
+                if letter not in _LEET.get(typed, ""):
+                    break
+                swaps += 1
+            else:
+                matches.append((start, start + len(word), text[start : start + len(word)], swaps))
+    return sorted(matches, key=lambda m: (m[0] - m[1], m[3]))
 
 
 def _pronounceable(word: str) -> bool:

@@ -14,6 +14,7 @@ import contextlib
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -102,9 +103,13 @@ def error_funnel() -> Iterator[None]:
     """Every way a command can end becomes its exit code and at most one ``Error:`` line, in one place.
 
     Used by :class:`FlasksessGroup` and by every other door onto the commands (``flask session``).
+    The domain's warnings (:class:`~flasksess_cli.keys.KeyFileWarning`) become one ``Warning:``
+    line each on stderr; a bare group (``flasksess``, ``flasksess audit``) shows its formatted
+    help, on the stream and with the code click uses for that.
     """
     try:
-        yield
+        with _warnings_on_stderr():
+            yield
         sys.stdout.flush()  # a closed pipe shows here when the output fit in the buffer
     except click.exceptions.Exit:
         raise  # ctx.exit(code): the command's own answer
@@ -112,6 +117,9 @@ def error_funnel() -> Iterator[None]:
         _output_closed()
     except FlasksessError as exc:
         _fail(str(exc), exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
     except click.UsageError as exc:
         hint = ""
         if exc.ctx is not None:
@@ -139,6 +147,19 @@ def _interrupts_and_pipes() -> Iterator[None]:
         raise Interrupted() from None
     except BrokenPipeError:
         raise _OutputClosed() from None
+
+
+@contextlib.contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+        from flasksess_cli.untrusted import printable
+
+        click.echo(f"Warning: {printable(' '.join(str(message).split()))}", err=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", keys.KeyFileWarning)
+        warnings.showwarning = show
+        yield
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -251,7 +272,7 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
     "--out",
     metavar="FILE",
     shell_complete=complete_path,
-    help="Write the key to this file (mode 0600) instead of stdout.",
+    help="Write the key to this file (mode 0600, missing folders 0700) instead of stdout.",
 )
 @click.option("--force", is_flag=True, help="With --out: replace an existing file.")
 @json_option
@@ -259,23 +280,28 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
 def genkey(ctx: click.Context, n_bytes: int, fmt: str, count: int, out: str | None, force: bool, as_json: bool) -> None:
     """Generate a strong SECRET_KEY from the operating system's random source.
 
-    stdout carries only the key, so it can be captured by the shell.
+    stdout carries only the key, so it can be captured by the shell. --out writes the
+    key alone, no newline, owner-only (0600), making missing folders (0700); load it with
+    Path(app.instance_path, "secret.key").read_text().
 
     \b
     Examples:
       flasksess genkey
       export FLASK_SECRET_KEY=$(flasksess genkey)
       flasksess genkey --format bytes          # b'...' for app.secret_key = ...
-      flasksess genkey --format env >> .env
+      flasksess genkey --format env >> .env    # read from .env only with python-dotenv
       flasksess genkey --out instance/secret.key
     """
     from flasksess_cli import render
 
+    if out is not None and count > 1:
+        raise click.UsageError(
+            "--out writes one key (a key file holds one key); drop --count, or write each key to its own file", ctx=ctx
+        )
     generated = keys.generate_keys(n_bytes=n_bytes, fmt=fmt, count=count)
-    if out is not None:
-        keys.write_private_file(out, "".join(k.key + "\n" for k in generated).encode(), force=force)
+    written = None if out is None else keys.write_private_file(out, keys.key_file_content(generated[0]), force=force)
     many = ctx.get_parameter_source("count") is click.core.ParameterSource.COMMANDLINE
-    render.generated_keys(generated, as_json=as_json, as_list=many, path=out)
+    render.generated_keys(generated, as_json=as_json, as_list=many, written=written)
 
 
 @cli.command(epilog=ENV_NONE)
@@ -285,8 +311,10 @@ def completion(shell: str) -> None:
 
     \b
     Examples:
+      mkdir -p ~/.local/share/bash-completion/completions
       flasksess completion bash > ~/.local/share/bash-completion/completions/flasksess
       flasksess completion zsh > "${fpath[1]}/_flasksess"
+      mkdir -p ~/.config/fish/completions
       flasksess completion fish > ~/.config/fish/completions/flasksess.fish
     """
     from flasksess_cli import render

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import defaults, keys
-from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_APP_KEY, ENV_KEY, Group, complete_path, json_option
+from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_AUDIT_KEY, Group, complete_path, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from flasksess_cli.settings import Given, SessionSettings
 
 
-@click.group(cls=Group, epilog=ENV_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
+@click.group(cls=Group, epilog=ENV_AUDIT_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
 def audit() -> None:
     """Check that nobody can guess your secret key: the key itself, or the key behind a cookie.
 
@@ -34,7 +34,7 @@ def audit() -> None:
     """
 
 
-@audit.command("key", epilog=ENV_APP_KEY)
+@audit.command("key", epilog=ENV_AUDIT_KEY)
 @click.argument("key_spec", metavar="[KEY | -]", required=False, envvar="FLASK_SECRET_KEY")
 @key_file_option
 @app_option("Audit this Flask app's SECRET_KEY and each of its SECRET_KEY_FALLBACKS.")

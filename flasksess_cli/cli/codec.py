@@ -43,13 +43,14 @@ def decode(
     """Show what is inside a session cookie: the session the app would load. No key needed, nothing verified.
 
     COOKIE is the value, name=value, a Cookie: or Set-Cookie: header (or several header
-    lines), or - to read stdin. Current Flask's rules apply unless --flask or --quart names
-    another release.
+    lines: curl -si or curl -v output), a curl cookie jar, a row copied from DevTools, @FILE, or -
+    (or nothing, when piped) to read stdin. Current Flask's rules apply unless --flask or
+    --quart names another release.
 
     \b
     Examples:
       flasksess decode 'eyJ1c2VyX2lkIjo0Mn0.aT8ZWQ.0d2x...'
-      curl -si http://127.0.0.1:5000/login | flasksess decode -
+      curl -si http://127.0.0.1:5000/login | flasksess decode
       flasksess decode --json "$COOKIE" | jq .session
       flasksess decode --flask 0.12 "$OLD_COOKIE"
     """
@@ -114,7 +115,12 @@ def verify(
     )  # fmt: skip
     if settings.key_reading and not result.verified:
         render.note(f"Note: {settings.key_reading}")
-    render.verification(result, as_json=as_json, app=settings)
+    hint = None
+    if result.reason == "bad-signature":
+        from flasksess_cli.codec.key_hints import whitespace_hint
+
+        hint = whitespace_hint(value, key=settings.required_key, fallbacks=settings.fallbacks, scheme=settings.scheme)
+    render.verification(result, as_json=as_json, app=settings, hint=hint)
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 

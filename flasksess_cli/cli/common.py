@@ -15,6 +15,11 @@ import click
 
 #: The "Environment:" line of each command's help.
 ENV_KEY = "Environment: FLASK_SECRET_KEY (the key, when neither -k nor --key-file is given), NO_COLOR (no colour)."
+#: audit key: the key is KEY, --key-file or FLASK_SECRET_KEY (there is no -k).
+ENV_AUDIT_KEY = (
+    "Environment: FLASK_SECRET_KEY (the key, when neither KEY nor --key-file is given), FLASK_APP (--app; with"
+    " --app, .flaskenv and .env too), NO_COLOR (no colour)."
+)
 ENV_COLOUR = "Environment: NO_COLOR (no colour in human output)."
 #: Commands with --app: FLASK_APP names the app, and with --app .flaskenv and .env are read as flask reads them.
 ENV_APP_KEY = (

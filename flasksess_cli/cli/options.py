@@ -165,11 +165,20 @@ def cookie_name_option(help: str) -> Decorator:
     return click.option("--cookie-name", metavar="NAME", help=help)
 
 
+def stdin_unless_terminal(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An argument left out means stdin (``echo "$C" | flasksess decode``), unless stdin is a terminal."""
+    if value is not None or ctx.resilient_parsing:
+        return value
+    if sys.stdin is None or sys.stdin.isatty():
+        raise click.MissingParameter(ctx=ctx, param=param)
+    return "-"
+
+
 def cookie_argument(*, with_app: bool) -> Decorator:
-    """The COOKIE argument and --cookie-name, for the commands that read one cookie."""
+    """The COOKIE argument (or stdin when it is piped) and --cookie-name, for the commands that read one cookie."""
     default = defaults.DEFAULT_COOKIE_NAME + (", or the app's" if with_app else "")
     return _stack(
-        click.argument("cookie", metavar="COOKIE"),
+        click.argument("cookie", metavar="[COOKIE]", required=False, callback=stdin_unless_terminal),
         cookie_name_option(f"Which cookie to take from a Cookie: or Set-Cookie: header [default: {default}]."),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -106,8 +107,9 @@ def sizecheck(
 ) -> None:  # fmt: skip
     """Will this session cookie survive browsers and servers? Sizes against every limit, and a fix.
 
-    COOKIE is a value, name=value, Set-Cookie: or Cookie: header lines (curl -si output
-    will do), @FILE, or - for stdin. Or give --session, --url or --har instead. Exit 1 when a
+    COOKIE is a value, name=value, Set-Cookie: or Cookie: header lines (curl -si or curl -v
+    output will do), a cookie-jar file, @FILE, or - (or nothing, when piped) for stdin. Or
+    give --session, --url or --har instead. Exit 1 when a
     browser would drop a cookie (or the --server would reject the request), else 0.
 
     \b
@@ -125,7 +127,10 @@ def sizecheck(
     if limits:
         render.limits(as_json=as_json)
         return
-    if sum(value is not None for value in (cookie, session_text, python_literal, url, har_file)) != 1:
+    inputs = (cookie, session_text, python_literal, url, har_file)
+    if all(value is None for value in inputs) and not (sys.stdin is None or sys.stdin.isatty()):
+        cookie = "-"  # echo "$COOKIE" | flasksess sizecheck
+    elif sum(value is not None for value in inputs) != 1:
         raise click.UsageError("give one of COOKIE, --session, --python, --url or --har", ctx=ctx)
     if url is None and (data_pairs or header_lines or cookie_pairs or insecure):
         raise click.UsageError("--data, --header, --cookie and --insecure go with --url", ctx=ctx)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 from werkzeug.serving import LISTEN_QUEUE, BaseWSGIServer, get_sockaddr, make_server, select_address_family
@@ -73,13 +75,45 @@ def url_of(server: BaseWSGIServer) -> str:
     return f"http://{shown}:{server.port}/"
 
 
-def demo_app(secret_key: str | bytes, fallbacks: tuple[str | bytes, ...], *, behind_proxy: bool, debug: bool) -> Any:
-    """The demo's WSGI application, as serve-demo runs it."""
+@contextlib.contextmanager
+def session_store(*, enabled: bool) -> Iterator[str | None]:
+    """With ``enabled``: a private folder for Flask-Session's file store, removed afterwards; else None.
+
+    Checks first that Flask-Session (the ``server-side`` extra) is installed.
+    """
+    if not enabled:
+        yield None
+        return
+    import importlib.util
+    import shutil
+    import tempfile
+
+    if importlib.util.find_spec("flask_session") is None or importlib.util.find_spec("cachelib") is None:
+        raise BadInput(
+            "--server-side needs Flask-Session and cachelib (pip install 'flasksess[server-side]', "
+            "or pip install Flask-Session)"
+        )
+    folder = tempfile.mkdtemp(prefix="flasksess-demo-sessions-")  # 0700: only this user reads the sessions
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def demo_app(
+    secret_key: str | bytes,
+    fallbacks: tuple[str | bytes, ...],
+    *,
+    behind_proxy: bool,
+    debug: bool,
+    session_store: str | None = None,
+) -> Any:
+    """The demo's WSGI application, as serve-demo runs it (``session_store``: Flask-Session's folder, or None)."""
     import logging
 
     from flasksess_cli.demo.app import create_app
 
-    app = create_app(secret_key, fallbacks=fallbacks)
+    app = create_app(secret_key, fallbacks=fallbacks, session_store=session_store)
     if debug:
         app.debug = True
         app.logger.setLevel(logging.DEBUG)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from flasksess_cli.keys import GeneratedKey, SecretKey
+    from flasksess_cli.keys import GeneratedKey, SecretKey, WrittenFile
     from flasksess_cli.settings import SessionSettings
 
 
@@ -101,17 +101,17 @@ def note(message: str) -> None:
     click.echo(printable(message), err=True)
 
 
-def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool, path: str | None) -> None:
+def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool, written: WrittenFile | None) -> None:
     if as_json:
         docs = [
             {"format": k.format, "bytes": k.bytes, "entropy_bits": k.entropy_bits}
-            | ({"path": path} if path else {"key": k.key})
+            | ({"path": written.path, "created_folders": list(written.created_folders)} if written else {"key": k.key})
             for k in keys
         ]
         emit_json(docs if as_list else docs[0])
-    elif path:
-        noun = "key" if len(keys) == 1 else f"{len(keys)} keys"
-        note(f"Wrote {noun} to {path} (mode 0600).")
+    elif written:
+        folders = "".join(f"; created {folder}/ (mode 0700)" for folder in written.created_folders)
+        note(f"Wrote the key to {written.path} (mode 0600{folders}).")
     else:
         for k in keys:
             emit_value(k.key)
@@ -120,12 +120,24 @@ def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool
 # --- shared pieces of human output ------------------------------------------------------------------
 
 
-def make_console() -> Console:
+#: Width of human output that is not going to a terminal (and COLUMNS is unset): lines are never wrapped.
+PIPED_WIDTH = 10_000
+
+
+def make_console(*, piped_width: int = PIPED_WIDTH) -> Console:
     """A Console for stdout, built per call so that NO_COLOR, TERM=dumb and pipes are honoured.
+
+    On a terminal, rich as it is. Piped or redirected, lines are not wrapped (a session,
+    a header or a sentence stays on one line for grep and copy) and carry no trailing
+    spaces (rich pads table cells to the column width). A boxed table of prose that holds
+    nothing to copy may ask for a ``piped_width`` to wrap at instead.
 
     A closed stdout raises BrokenPipeError, as click.echo does, for the CLI to end with its
     code (rich's own answer is exit 1, which means "no").
     """
+    import os
+    import sys
+
     from rich.console import Console
 
     class _Console(Console):
@@ -133,7 +145,38 @@ def make_console() -> Console:
             self.quiet = True
             raise BrokenPipeError
 
-    return _Console(highlight=False)
+    if sys.stdout.isatty():
+        return _Console(highlight=False)
+    from typing import TextIO, cast
+
+    width = None if os.environ.get("COLUMNS", "").isdigit() else piped_width
+    return _Console(highlight=False, file=cast(TextIO, _TrimmedLines(sys.stdout)), width=width)
+
+
+class _TrimmedLines:
+    """A text stream that drops the spaces at the end of each line (before any closing colour codes)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._partial = ""
+
+    def write(self, text: str) -> int:
+        import re
+
+        *lines, self._partial = (self._partial + text).split("\n")
+        if lines:
+            trimmed = (re.sub(r" +((?:\x1b\[[0-9;]*m)*)$", r"\1", line) for line in lines)
+            self._stream.write("\n".join(trimmed) + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def untrusted(text: str, style: str = "") -> Text:

@@ -173,14 +173,11 @@ def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | N
                 if result.other_digests
                 else ""
             )
-            console.print(
-                Text(
-                    "The key is not in these lists; that alone does not make it strong: "
-                    "flasksess audit key checks the key itself."
-                    + ("" if result.wordlists else " Give --wordlist FILE (repeatable, - for stdin) to try more.")
-                    + others,
-                    style="dim",
-                )
+            note(
+                "Note: the key is not in these lists; that alone does not make it strong: "
+                "flasksess audit key checks the key itself."
+                + ("" if result.wordlists else " Give --wordlist FILE (repeatable, - for stdin) to try more.")
+                + others
             )
         return
     console.print(

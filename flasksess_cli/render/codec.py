@@ -64,17 +64,11 @@ def decoded(cookie: DecodedCookie, *, as_json: bool) -> None:
         if as_json:
             emit_json(cookie_document(cookie))
             return
-        from rich.text import Text
-
-        console = make_console()
-        console.print(
-            Text(
-                "Decoded without a key: NOT verified. Anyone can read a Flask session; only the secret key "
-                "proves who wrote it (flasksess verify).",
-                style="yellow",
-            )
+        note(
+            "Note: decoded without a key, NOT verified. Anyone can read a Flask session; only the secret key "
+            "proves who wrote it (flasksess verify)."
         )
-        console.print(grid(_cookie_rows(cookie)))
+        make_console().print(grid(_cookie_rows(cookie)))
 
 
 def _cookie_rows(cookie: DecodedCookie, *, lifetime: bool = True, notes: tuple[str, ...] = ()) -> list[tuple[str, Any]]:
@@ -257,8 +251,9 @@ def verdict_detail(result: Verification) -> str:
     return f"signed with {key}, but {rules.name} cannot load the payload and answers such requests with HTTP 500"
 
 
-def verification_document(result: Verification) -> dict[str, Any]:
+def verification_document(result: Verification, *, hint: str | None = None) -> dict[str, Any]:
     return cookie_document(result.cookie) | {
+        "hint": hint,
         "verified": result.verified,
         "valid": result.valid,
         "reason": result.reason,
@@ -274,12 +269,14 @@ def verification_document(result: Verification) -> dict[str, Any]:
     }
 
 
-def verification(result: Verification, *, as_json: bool, app: SessionSettings | None = None) -> None:
+def verification(
+    result: Verification, *, as_json: bool, app: SessionSettings | None = None, hint: str | None = None
+) -> None:
     from flasksess_cli.codec.session_json import recursion_room
 
     with recursion_room(result.cookie.depth):
         if as_json:
-            emit_json(verification_document(result) | app_section(app))
+            emit_json(verification_document(result, hint=hint) | app_section(app))
             return
         from rich.text import Text
 
@@ -290,6 +287,8 @@ def verification(result: Verification, *, as_json: bool, app: SessionSettings | 
         console = make_console()
         console.print(Text.assemble((label, f"bold {style}"), ": ", verdict_detail(result)))
         console.print(grid(_cookie_rows(result.cookie, lifetime=False, notes=result.notes)))
+        if hint:
+            note(f"Hint: {hint}.")
 
 
 def signed(cookie: SignedCookie, *, rules: Rules, as_json: bool, app: SessionSettings | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from flasksess_cli.render import app_section, emit_json, make_console, note, plain, untrusted
@@ -48,7 +49,7 @@ def limits(*, as_json: bool) -> None:
             details.append(text + "\n")
         details.rstrip()
         table.add_row(Text.assemble((row.id, "bold"), f"\n{row.limit:,} {row.unit}"), details)
-    make_console().print(table)
+    make_console(piped_width=120).print(table)  # prose in boxes, nothing to copy: wrapped to stay readable
 
 
 def _session_document(size: SessionSize | None) -> dict[str, Any] | None:
@@ -158,6 +159,61 @@ def _size_table(first: str = "check", unit: str = "bytes") -> Any:
     table.add_column("")
     table.add_column("")
     return table
+
+
+def _overview(cookies: Sequence[CheckedCookie]) -> Any:
+    """One line per cookie, grouped under the request that set it ("set by POST /cart -> 200").
+
+    The request is a line of its own, never a table column: at any width it shows
+    the method and path whole (a column would be cut to ``GET http://127.0.0.1:…``).
+    """
+    from itertools import groupby
+
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    name_width = min(24, max(len("cookie"), *(len(plain(c.report.name)) for c in cookies)))
+
+    def table(header: bool) -> Table:
+        grid = Table(box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="dim", show_header=header)
+        grid.add_column("cookie", width=name_width, overflow="fold")
+        grid.add_column("name+value", justify="right", no_wrap=True, width=10)
+        grid.add_column("", no_wrap=True, width=15)
+        grid.add_column("header", justify="right", no_wrap=True, width=7)
+        grid.add_column("verdict", no_wrap=True)
+        return grid
+
+    parts: list[Any] = [Text("Cookies", style="bold"), table(header=True)]
+    for origin, group in groupby(cookies, key=lambda c: c.origin):
+        rows = table(header=False)
+        for c in group:
+            r = c.report
+            rows.add_row(
+                Text(plain(r.name)), f"{r.name_value_bytes:,}", _bar(r.name_value_bytes, r.browser_limit, 10),
+                f"{r.header_bytes:,}", Text(r.verdict, style=_SIZE_STYLES.get(r.verdict, "green")),
+            )  # fmt: skip
+        if origin:
+            parts.append(Text(f"set by {plain(_request_of(origin))}", style="dim", overflow="fold"))
+        parts.append(rows)
+    return Group(*parts)
+
+
+def _request_of(origin: str | None) -> str:
+    """``POST /cart?step=2 -> 302`` from ``POST https://shop.example/cart?step=2 -> 302``: what tells requests apart."""
+    from urllib.parse import urlsplit
+
+    if not origin:
+        return ""
+    method, _, rest = origin.partition(" ")
+    url, arrow, status = rest.partition(" -> ")
+    if not url.startswith(("http://", "https://")):
+        return origin
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a HAR may hold "http://[": show the request as it came
+        return origin
+    return f"{method} {parts.path or '/'}{'?' + parts.query if parts.query else ''}{' -> ' + status if arrow else ''}"
 
 
 def _cookie_section(checked: CheckedCookie) -> list[Any]:
@@ -285,7 +341,6 @@ def sizecheck(result: SizeCheck, *, as_json: bool, app: SessionSettings | None =
         emit_json(sizecheck_document(result) | app_section(app))
         return
     from rich.console import Group
-    from rich.table import Table
     from rich.text import Text
 
     sections: list[Any] = []
@@ -294,23 +349,7 @@ def sizecheck(result: SizeCheck, *, as_json: bool, app: SessionSettings | None =
         return
     many = len(result.cookies) > 3
     if many:
-        overview = Table(
-            title="Cookies", title_justify="left", box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="dim"
-        )
-        overview.add_column("cookie", max_width=24, overflow="ellipsis", no_wrap=True)
-        overview.add_column("name+value", justify="right", no_wrap=True)
-        overview.add_column("", no_wrap=True)
-        overview.add_column("header", justify="right", no_wrap=True)
-        overview.add_column("verdict", no_wrap=True)
-        overview.add_column("set by", no_wrap=True, overflow="ellipsis", max_width=22)
-        for c in result.cookies:
-            r = c.report
-            overview.add_row(
-                untrusted(r.name), f"{r.name_value_bytes:,}", _bar(r.name_value_bytes, r.browser_limit, 10),
-                f"{r.header_bytes:,}", Text(r.verdict, style=_SIZE_STYLES.get(r.verdict, "green")),
-                untrusted(c.origin or "", style="dim"),
-            )  # fmt: skip
-        sections.append(overview)
+        sections.append(_overview(result.cookies))
     for c in result.cookies:
         if many and c.report.verdict == "ok" and not c.advice:
             continue

@@ -29,7 +29,7 @@ Verdict = Literal["ok", "flask-warns", "dropped"]
 class Problem:
     """A rule other than size that this cookie breaks."""
 
-    rule: Literal["attribute-too-long", "host-prefix", "secure-prefix"]
+    rule: Literal["attribute-too-long", "host-prefix", "secure-prefix", "control-character"]
     message: str
     #: Which browsers drop the cookie for it: "every browser", "Safari (WebKit)", or "" (only an attribute is lost).
     drops_in: str
@@ -173,12 +173,49 @@ def _report(name: str, value: str, header: str, parsed: ParsedSetCookie, max_coo
         header_bytes=wire_bytes(header),
         browser_limit=BROWSER_LIMIT,
         max_cookie_size=max_cookie_size,
-        problems=_problems(parsed),
+        problems=_problems(parsed, header),
     )
 
 
-def _problems(cookie: ParsedSetCookie) -> tuple[Problem, ...]:
+#: Control characters (CTLs, RFC 5234): %x00-1F and %x7F.
+_CTLS = frozenset(map(chr, [*range(0x20), 0x7F]))
+
+
+def _control_character(cookie: ParsedSetCookie, header: str) -> Problem | None:
+    """A control character that makes browsers reject the whole Set-Cookie.
+
+    RFC 6265bis §5.6 ignores a set-cookie-string holding any CTL but HTAB; Chromium
+    (``ParsedCookie::IsValidCookieNameValuePair`` and ``IsValidCookieValue``, net/cookies/
+    parsed_cookie.cc) also rejects a HTAB inside the name or the value, and any line a
+    CR, LF or NUL would cut short.
+    """
+    for where, text in (("name", cookie.name), ("value", cookie.value)):
+        found = next((c for c in text if c in _CTLS), None)
+        if found is not None:
+            everyone = found != "\t"
+            return Problem(
+                "control-character",
+                f"its {where} holds the control character {found!r}: "
+                + ("browsers reject the whole Set-Cookie (RFC 6265bis §5.6)" if everyone
+                   else "Chromium rejects the whole Set-Cookie (a tab inside the name or value)"),
+                "every browser" if everyone else "Chromium",
+            )  # fmt: skip
+    found = next((c for c in header if c in _CTLS and c != "\t"), None)
+    if found is not None:
+        return Problem(
+            "control-character",
+            f"its attributes hold the control character {found!r}: browsers reject the whole Set-Cookie "
+            "(RFC 6265bis §5.6)",
+            "every browser",
+        )
+    return None
+
+
+def _problems(cookie: ParsedSetCookie, header: str) -> tuple[Problem, ...]:
     found = []
+    control = _control_character(cookie, header)
+    if control is not None:
+        found.append(control)
     for key, value in cookie.attributes:
         size = wire_bytes(value or "")
         if size > ATTRIBUTE_LIMIT:

@@ -22,6 +22,7 @@ import pytest
 
 from flasksess_cli.audit.search import default_workers
 from tests.audit.conftest import flask_cookie
+from tests.conftest import INTERRUPTIBLE_FLASKSESS
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="signals and /proc as on Linux")
 
@@ -60,7 +61,7 @@ class Search:
         env = {k: v for k, v in os.environ.items() if k not in {"FLASK_SECRET_KEY", "NO_COLOR"}}
         env["FLASKSESS_AUDIT_ENGINE"] = engine
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "flasksess_cli", "audit", "cookie", "--no-builtin", "--wordlist", "-", *args],
+            [*INTERRUPTIBLE_FLASKSESS, "audit", "cookie", "--no-builtin", "--wordlist", "-", *args],
             stdin=subprocess.PIPE, stdout=stdout, stderr=subprocess.PIPE, env=env,
         )  # fmt: skip
         self.written = 0

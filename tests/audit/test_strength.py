@@ -25,6 +25,12 @@ from tests.conftest import Invoke
         ("MySuperSecretFlaskKey2024!", "weak"),
         ("2024-01-31-my-flask-app-key", "weak"),
         ("x7Kp9mQ2vL4nR8sT", "weak"),  # 16 characters of base64: 96 bits
+        ("p4ssw0rd-p4ssw0rd-p4ssw0rd-p4ssw0rd-", "weak"),  # l33t and repeated: was STRONG, 214 bits
+        ("p4ssw0rd-p4ssw0rd-p4ssw0rd-p4ssw0rd", "weak"),  # the same, not a whole number of repeats
+        ("mysecretkeymysecretkeymysecretkey!!", "weak"),  # a repeat inside the key
+        ("P@ssw0rd!P@ssw0rd!P@ssw0rd!", "weak"),
+        ("s3cr3t-k3y-f0r-my-fl4sk-4pp-2024", "weak"),  # l33t words, a year
+        ("passwordpasswordpassword1234567890abcdefgh", "weak"),
         ("b'_5#y2L\"F4Q8z\\n\\xec]/'", "weak"),  # 128 bits, but published in Flask's docs
         ("hex:" + "00" * 32, "weak"),
         ("hex:" + "a1" * 32, "weak"),
@@ -100,3 +106,16 @@ def test_app_keys_and_fallbacks_are_all_audited(
         ("SECRET_KEY", "strong"),
         ("SECRET_KEY_FALLBACKS[0]", "weak"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "pattern"),
+    [
+        ("p4ssw0rd-p4ssw0rd-p4ssw0rd-p4ssw0rd", "l33t 'p…d'"),
+        ("mysecretkeymysecretkeymysecretkey!!", "3 repeats of 'm…y'"),
+    ],
+)
+def test_human_habits_are_named_without_showing_the_key(key: str, pattern: str) -> None:
+    audited = strength.audit_key(key.encode())
+    assert any(pattern in p for p in audited.patterns), audited.patterns
+    assert key not in " ".join(audited.patterns)

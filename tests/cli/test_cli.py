@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -34,7 +35,7 @@ CONTRACT = [
     (["decode", "not a cookie"], None, 3, True),
     (["decode", ""], None, 3, True),
     (["decode", "-"], "x" * (1024 * 1024 + 1), 3, True),
-    (["decode"], None, 2, True),
+    (["decode"], None, 3, True),  # stdin is not a terminal here: it is read, and it is empty
     (["verify", "-k", KEY, COOKIE], None, 0, False),
     (["verify", "-k", "wrong", COOKIE], None, 1, False),
     (["verify", "-k", KEY, OTHER], None, 1, False),
@@ -65,6 +66,25 @@ def test_exit_code_contract(invoke: Invoke, args: list[str], stdin: str | None, 
         assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
     if code in (0, 1):
         assert "Error" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args", [["decode"], ["verify", "-k", KEY], ["audit", "cookie"], ["sizecheck"]], ids=lambda a: " ".join(a)
+)
+def test_a_left_out_cookie_is_read_from_stdin_unless_it_is_a_terminal(args: list[str]) -> None:
+    import pty
+
+    command = [sys.executable, "-m", "flasksess_cli", *args]
+    piped = subprocess.run(command, input=COOKIE + "\n", capture_output=True, text=True, timeout=60, check=False)
+    assert piped.returncode in (0, 1) and piped.stdout, piped.stderr  # echo "$C" | flasksess decode
+    controller, terminal = pty.openpty()
+    try:
+        typed = subprocess.run(command, stdin=terminal, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert typed.returncode == 2 and typed.stdout == ""
+    assert typed.stderr.startswith("Error: ") and len(typed.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize(("typo", "meant"), [("sizechek", "sizecheck"), ("serve-dmo", "serve-demo")])
@@ -205,8 +225,10 @@ def test_untrusted_session_text_reaches_the_terminal_escaped(invoke: Invoke) -> 
 
 
 def test_human_decode_says_what_matters(invoke: Invoke) -> None:
-    out = invoke(["decode", COOKIE], env={"COLUMNS": "200"}).stdout
-    assert "NOT verified" in out and "(1, 2)" in out and "HMAC-SHA1" in out and "31-day" in out
+    result = invoke(["decode", COOKIE], env={"COLUMNS": "200"})
+    out = result.stdout
+    assert "NOT verified" in result.stderr  # a note about the result, not the result
+    assert "(1, 2)" in out and "HMAC-SHA1" in out and "31-day" in out
     legacy = invoke(
         ["decode", sign_session({"a": 1}, key=keys.parse_key(KEY), timestamp=1_795_000_000, legacy_epoch=True).value],
         env={"COLUMNS": "200"},

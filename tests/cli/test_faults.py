@@ -127,7 +127,9 @@ def test_a_closed_stdout_ends_quietly_with_141(args: list[str]) -> None:
         )
     finally:
         os.close(write_end)
-    assert (result.returncode, result.stderr) == (ExitCode.BROKEN_PIPE, b"")
+    assert result.returncode == ExitCode.BROKEN_PIPE
+    # Nothing about the pipe: stderr holds at most the command's own note ("Decoded without a key ...").
+    assert not any(word in result.stderr for word in (b"Error", b"Traceback", b"BrokenPipe", b"Exception"))
 
 
 def test_genkey_count_into_head_in_a_real_shell() -> None:

@@ -114,7 +114,7 @@ def test_a_user_typed_name_in_a_note_is_escaped(invoke: Invoke, tmp_path: Any, m
     monkeypatch.chdir(tmp_path)
     result = invoke(["genkey", "--out", "key\x1b[2J\u202e.txt"])
     assert result.exit_code == 0 and result.stdout == ""
-    assert result.stderr == "Wrote key to key\\x1b[2J\\u202e.txt (mode 0600).\n"
+    assert result.stderr == "Wrote the key to key\\x1b[2J\\u202e.txt (mode 0600).\n"
 
 
 def test_an_unknown_option_typed_with_escapes_is_escaped_in_the_error(invoke: Invoke) -> None:

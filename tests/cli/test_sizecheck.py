@@ -67,7 +67,7 @@ EXIT_CODES = [
     ([THREE_COOKIES, "--server", "nginx"], 1),
     ([THREE_COOKIES, "--server", "node"], 0),
     ([THREE_COOKIES], 0),  # servers are shown, not judged, without --server
-    ([], 2),
+    ([], 3),  # nothing given and stdin is piped: stdin is the cookie, and it is empty
     (["abc", "--session", "{}"], 2),
     (["abc", "--data", "a=b"], 2),
     (["abc", "--samesite", "sometimes"], 2),
@@ -213,7 +213,7 @@ def test_human_output_when_only_flask_warns(invoke: Invoke) -> None:
 
 def test_untrusted_names_are_shown_literally(invoke: Invoke) -> None:
     result = invoke(["sizecheck", "Set-Cookie: [bold red]x\x1b[2J=v; Path=/"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # browsers reject a name with a control character in it
     assert "[bold red]x\\x1b[2J" in result.stdout
     assert "\x1b" not in result.stdout
 
@@ -266,7 +266,7 @@ def test_never_a_traceback_on_any_cookie_text(text: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(session=st.dictionaries(st.text(max_size=10), st.recursive(
+@given(session=st.dictionaries(st.text(max_size=10).filter(lambda k: k != "__type__"), st.recursive(  # "__type__" marks a typed value
     st.none() | st.booleans() | st.integers() | st.text(max_size=50), lambda inner: st.lists(inner, max_size=5), max_leaves=20,
 ), max_size=8))  # fmt: skip
 def test_any_json_session_is_checked(session: dict[str, Any]) -> None:

@@ -55,7 +55,7 @@ def test_login_flashes_and_shows_the_user(client: FlaskClient, caplog: pytest.Lo
     # The inspector shows the cookie the browser sent, decoded, and its size.
     assert sent.value in page
     assert "&#39;username&#39;: &#39;admin&#39;" in page
-    assert f'value="{len("session") + len(sent.value)}"' in page
+    assert f"{len('session') + len(sent.value):,} bytes</strong>" in page
 
 
 def test_logout_by_get_and_by_post(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
@@ -113,7 +113,7 @@ def test_security_headers_and_cookie_attributes(client: FlaskClient) -> None:
 
 def test_static_css_is_served_from_the_package(client: FlaskClient) -> None:
     with client.get("/static/style.css") as response:
-        assert response.status_code == 200 and "meter" in response.text
+        assert response.status_code == 200 and ".verdict-box" in response.text
     head = client.get("/").text.split("<body>")[0]
     assert "//" not in head  # nothing from a CDN
 
@@ -131,12 +131,54 @@ def test_grow_past_the_limit_predicts_the_drop(client: FlaskClient) -> None:
     # A browser that dropped it sends the old cookie back: the inspector explains.
     page = client.get(f"/?sent={int(sent.group(1)) + 1}&size=5100").text
     assert 'id="dropped"' in page and "Flask-Session" in page
+    # The verdict comes first, the rejected cookie is drawn next to the kept one, raw values are folded.
+    assert page.index('id="dropped"') < page.index('id="size-chart"') < page.index('id="raw-details"')
+    assert 'id="bar-browser"' in page and 'id="bar-rejected"' in page and "5,100 bytes" in page
+    assert '<details class="raw" id="raw-details">' in page
 
 
 def test_inspector_bars_show_sizes(client: FlaskClient) -> None:
     page = login(client, "admin").text
-    assert "of 4096 bytes browsers keep" in page and "of 4093 bytes before Flask warns" in page
+    assert "against the 4,096-byte limit browsers enforce" in page and "of 4093 bytes before Flask warns" in page
     assert 'id="bar-browser"' in page and 'id="size-verdict">fits, with' in page
+    assert 'id="bar-rejected"' not in page and 'id="dropped"' not in page
+
+
+def test_the_chart_draws_a_cookie_past_the_limit_past_the_line() -> None:
+    from flasksess_cli.demo.app import Inspector
+
+    inspector = Inspector(
+        "session",
+        "v",
+        error=None,
+        session_text="",
+        signed=None,
+        size=None,
+        sent_generation=3,
+        sent_size=5100,
+        seen_generation=2,
+    )
+    assert inspector.dropped and inspector.over_by == 5100 - 4096
+    [rejected] = inspector.bars  # no cookie came back: only the rejected one is drawn
+    assert rejected.state == "rejected" and rejected.width > rejected.limit
+
+
+def test_server_side_sessions_keep_only_an_id_in_the_cookie(tmp_path: Any, invoke: Any) -> None:
+    app = create_app(KEY, session_store=str(tmp_path))
+    client = app.test_client()
+    page = login(client, "admin").text
+    assert "Logged in as <strong>admin</strong>" in page
+    for _ in range(3):
+        page = client.post("/grow", data={"bytes": "5000", "csrf_token": token(page)}, follow_redirects=True).text
+    sent = client.get_cookie("session")
+    assert sent is not None and len(sent.value) == 43 and "." not in sent.value  # Flask-Session 0.8: a random id
+    assert 'id="kept"' in page and 'id="server-side"' in page and str(tmp_path) in page
+    assert len(list(tmp_path.iterdir())) >= 1  # the data is in the store, 15 KB of it
+    assert "&#39;username&#39;: &#39;admin&#39;" in page
+    # decode and verify explain such an id instead of failing on it
+    for args in (["decode", "--", sent.value], ["verify", "-k", KEY, "--", sent.value]):  # an id may start with -
+        result = invoke(args)
+        assert result.exit_code == 3 and "server-side session id (Flask-Session)" in result.stderr
 
 
 def _attack(client: FlaskClient, value: str, caplog: pytest.LogCaptureFixture) -> tuple[int, str]:

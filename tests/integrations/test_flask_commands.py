@@ -64,7 +64,7 @@ def test_one_implementation_two_doors_same_document_and_exit_codes(shop: Path) -
     [
         (["session", "verify", "--bogus", "x"], 2, "Error: No such option '--bogus'"),
         (["session", "verify", "eyJhIjoxfQ"], 3, "Error: not a Flask session cookie"),
-        (["session", "decode"], 2, "Error: Missing argument 'COOKIE'"),
+        (["session", "decode"], 3, "Error: the input is empty"),  # no COOKIE, stdin not a terminal: stdin is read
     ],
 )
 def test_errors_are_one_line_with_the_documented_code(shop: Path, args: list[str], code: int, message: str) -> None:

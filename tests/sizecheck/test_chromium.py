@@ -45,6 +45,12 @@ def cookie_app() -> flask.Flask:
         response.headers.add("Set-Cookie", raw_set_cookie(size))  # past dump_cookie: exactly these bytes
         return response
 
+    @app.get("/raw-header")
+    def raw_header() -> flask.Response:
+        response = flask.make_response("set")
+        response.headers.add("Set-Cookie", flask.request.args["h"])  # control characters and all
+        return response
+
     @app.get("/cookie-length")
     def cookie_length() -> str:
         return str(len(flask.request.cookies.get("nv", "")))
@@ -137,3 +143,31 @@ def test_a_dropped_first_session_leaves_no_session(browser: WebDriver, serve: Se
     page_text(browser, f"{base}/write?n={n}&pad={pad}&gen=1")
     assert page_text(browser, f"{base}/read") == "None"
     assert browser.get_cookies() == []
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        ("nv=plain; Path=/", True),
+        ("nv=a\x01b; Path=/", False),
+        ("nv=a\x7fb; Path=/", False),
+        ("nv=a\x1bb; Path=/", False),
+        ("nv=a\tb; Path=/", False),  # Chromium: a tab inside the value (RFC 6265bis would keep it)
+        ("nv=ab; Path=/\x01", False),
+    ],
+    ids=["plain", "SOH", "DEL", "ESC", "tab", "in an attribute"],
+)
+def test_chromium_drops_a_cookie_with_a_control_character_and_sizecheck_says_so(
+    browser: WebDriver, serve: Serve, invoke: Invoke, header: str, kept: bool
+) -> None:
+    from urllib.parse import quote
+
+    base = serve(cookie_app())
+    assert page_text(browser, f"{base}/raw-header?h={quote(header)}") == "set"
+    stored = [c for c in browser.get_cookies() if c["name"] == "nv"]
+    assert bool(stored) == kept, stored
+    verdict = invoke(["sizecheck", "--json", "-"], input="Set-Cookie: " + header + "\n")
+    assert verdict.exit_code == (0 if kept else 1), verdict.stderr
+    [cookie] = json.loads(verdict.stdout)["cookies"]
+    assert cookie["verdict"] == ("ok" if kept else "dropped")
+    assert [p["rule"] for p in cookie["problems"]] == ([] if kept else ["control-character"])
