@@ -11,6 +11,7 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import string
 import subprocess
@@ -46,9 +47,14 @@ def _respond(status: str, headers: list[str], body: bytes = b"") -> bytes:
     return "\r\n".join(head).encode("utf-8") + b"\r\n\r\n" + body
 
 
+#: Set once the drip has begun answering a request.
+DRIPPING = threading.Event()
+
+
 def drip(conn: socket.socket, path: str, stop: threading.Event) -> None:
     """A header one byte at a time, for ever: each byte well within any per-read timeout."""
     conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+    DRIPPING.set()
     while not stop.wait(0.05):
         conn.sendall(b"x")
 
@@ -148,6 +154,22 @@ def test_a_slow_redirect_chain_is_cut_off_at_the_deadline(hostile: str) -> None:
     assert re.fullmatch(r"Error: no answer from 127\.0\.0\.1:\d+ within 1 seconds \(after \d+ responses?\) "
                         r"\(raise --timeout\)\n", result.stderr), result.stderr  # fmt: skip
     assert "redirect loop" not in result.stderr
+
+
+def test_ctrl_c_while_a_server_drips_exits_130_with_one_line(hostile: str) -> None:
+    DRIPPING.clear()
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    with subprocess.Popen(
+        [sys.executable, "-m", "flasksess_cli", "sizecheck", "--url", f"{hostile}/drip", "--timeout", "600"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    ) as proc:  # fmt: skip
+        try:
+            assert DRIPPING.wait(timeout=60), "the request never reached the server"
+            proc.send_signal(signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            proc.kill()
+    assert (proc.returncode, stdout, stderr) == (130, b"", b"Error: interrupted\n")
 
 
 def test_the_deadline_leaves_no_thread_waiting(invoke: Invoke, hostile: str) -> None:
