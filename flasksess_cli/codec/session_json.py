@@ -201,7 +201,7 @@ def _from_typed(value: Any, where: str) -> Any:
     fields = {k: v for k, v in value.items() if k != "__type__"}
     try:
         return _TYPED_READERS[kind](fields, where)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # OverflowError: a date past year 9999
+    except (KeyError, TypeError, ValueError, AttributeError):
         known = ", ".join(sorted(_TYPED_READERS))
         raise BadInput(
             f'{_shown(where)} is not a valid typed value {{"__type__": {json.dumps(kind)}, ...}} (types: {known})'
