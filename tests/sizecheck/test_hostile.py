@@ -295,10 +295,12 @@ def test_har_fields_of_odd_types_and_urls_that_do_not_parse_are_read_around(invo
 
 
 #: Runs flasksess, then writes its peak resident memory (VmHWM, kB: this process's own, since exec) to argv[1].
+#: The report's path is taken before argv becomes flasksess's own (where argv[1] is the command's name).
 _MEASURED = """
 import atexit, sys
-def report(path=sys.argv[1]):
-    with open("/proc/self/status") as status, open(path, "w") as out:
+REPORT = sys.argv[1]
+def report():
+    with open("/proc/self/status") as status, open(REPORT, "w") as out:
         out.write(next(line for line in status if line.startswith("VmHWM:")).split()[1])
 atexit.register(report)
 sys.argv = ["flasksess", *sys.argv[2:]]
@@ -312,7 +314,7 @@ def _peak_rss_of(args: list[str], tmp_path: Path) -> tuple[int, str, int]:
     report = tmp_path / "peak-rss"
     result = subprocess.run(
         [sys.executable, "-c", _MEASURED, str(report), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        text=True, timeout=300, check=False,
+        text=True, timeout=300, check=False, cwd=tmp_path,
     )  # fmt: skip
     return result.returncode, result.stderr, int(report.read_text()) * 1024
 
