@@ -117,6 +117,26 @@ def test_a_user_typed_name_in_a_note_is_escaped(invoke: Invoke, tmp_path: Any, m
     assert result.stderr == "Wrote the key to key\\x1b[2J\\u202e.txt (mode 0600).\n"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sign", "--app", "no_such_module\x1b[2J:app\x07", "{}"],
+        ["audit", "cookie", "--workers", "1", "--wordlist", "words\x1b[2J\u202e\r.txt", COOKIE],
+        ["genkey", "--out", "a-file/sub\x1b]8;;https://evil.example/\x07/key"],
+        ["sign", "--key-file", "key\x1b[2J\u202e", "{}"],
+        ["sizecheck", "--har", "capture\x1b[2J\r.har"],
+    ],
+    ids=["--app", "--wordlist", "--out", "--key-file", "--har"],
+)
+def test_a_user_typed_name_in_an_error_is_escaped(
+    invoke: Invoke, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("")  # so --out's folder cannot be made
+    error = one_error_line(invoke(args), ExitCode.BAD_INPUT)
+    assert "\\x1b" in error  # shown as its escape, not lost
+
+
 def test_an_unknown_option_typed_with_escapes_is_escaped_in_the_error(invoke: Invoke) -> None:
     one_error_line(invoke(["decode", "--\x1b[2J\u202e", COOKIE]), ExitCode.USAGE)
     one_error_line(invoke(["\x1b]8;;https://evil.example/\x07"]), ExitCode.USAGE)
