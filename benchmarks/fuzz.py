@@ -10,7 +10,9 @@ By default hypothesis generates the inputs. With ``--atheris`` (``pip install at
 atheris drives the same generator from its coverage-guided byte stream
 (``hypothesis.fuzz_one_input``) with flasksess's modules instrumented.
 
-    python benchmarks/fuzz.py [--inputs 20000] [--minutes 10] [--atheris]
+    python benchmarks/fuzz.py [--inputs 20000] [--minutes 10] [--seed N] [--atheris]
+
+The campaign's seed is printed first; ``--seed`` repeats a campaign (the same inputs, in order).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import atexit
 import collections
 import importlib
+import random
 import sys
 import tempfile
 import time
@@ -30,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import contextlib
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 
 if TYPE_CHECKING:
     from tests.fuzzing import Invocation
@@ -78,7 +81,7 @@ class Campaign:
         hangs = self.failures.get("hang", 0)
         contract = {k: n for k, n in self.failures.items() if k not in tracebacks and k != "hang"}
         print(f"\n{self.tried} inputs in {seconds:.0f} s ({self.tried / max(seconds, 1e-9):.0f}/s)")
-        print(f"exit codes: {dict(sorted(self.codes.items()))}")
+        print(f"exit codes: {dict(sorted((int(code), n) for code, n in self.codes.items()))}")
         print(f"tracebacks: {sum(tracebacks.values())} ({len(tracebacks)} distinct crash sites)")
         print(f"contract violations: {sum(contract.values())} ({len(contract)} kinds)")
         print(f"hangs (> {self.fuzzing.HANG_SECONDS} s): {hangs}")
@@ -90,6 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--inputs", type=int, default=20_000, help="stop after this many inputs")
     parser.add_argument("--minutes", type=float, default=10.0, help="stop after this long")
+    parser.add_argument("--seed", type=int, default=None, help="hypothesis's seed (default: a random one)")
     parser.add_argument("--atheris", action="store_true", help="coverage-guided, driven by atheris")
     args = parser.parse_args()
     if args.atheris:
@@ -106,12 +110,15 @@ def main() -> None:
     else:
         from tests import fuzzing
     campaign = Campaign(fuzzing, time.monotonic() + 60 * args.minutes)
+    chosen = random.getrandbits(64) if args.seed is None else args.seed
+    print(f"seed {chosen} (--seed {chosen} repeats this campaign)", flush=True)
     atexit.register(campaign.report)
 
     @settings(
         max_examples=args.inputs, deadline=None, database=None, phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )  # fmt: skip
+    @seed(chosen)  # a seed of our own: hypothesis prints none when the time is up
     @given(fuzzing.invocations())
     def one(invocation: Invocation) -> None:
         campaign.record(invocation)
