@@ -37,6 +37,8 @@ def one_error_line(result: Any, code: int) -> str:
         (["sizecheck", "--timeout", "nan", "--url", "http://127.0.0.1:1/"], ExitCode.USAGE, "nan is not a number"),
         (["sizecheck", "--timeout", "1e400", "--url", "http://127.0.0.1:1/"], ExitCode.USAGE, "0<x<=3600"),
         (["sizecheck", "--url", "http://["], ExitCode.BAD_INPUT, "'http://[' is not an http:// or https:// URL"),
+        (["decode", "--flask", "9\x1f \x8c9E", COOKIE], ExitCode.USAGE, "'9\\x1f \\x8c9E' is not a Flask version"),
+        (["verify", "-k", KEY, "--quart", "0.20" + "9" * 60, COOKIE], ExitCode.USAGE, "is not a Quart version"),
         (["genkey", "--count", "100001"], ExitCode.USAGE, "1<=x<=100000"),
         (["genkey", "--count", "99999999999999999999"], ExitCode.USAGE, "1<=x<=100000"),
         (["genkey", "--out", "k" * 300], ExitCode.BAD_INPUT, "File name too long"),
