@@ -96,8 +96,9 @@ def main() -> None:
                 line += f"  exit {code}"
             if args.before:
                 before, before_code = run(path, args.before, args.timeout)
-                shown = f">{args.timeout:.0f}" if before_code is None else f"{before:.2f}"
-                line += f" {shown:>10} {before / seconds:10.1f}"
+                timed_out = ">" if before_code is None else ""  # the ratio is then at least this
+                shown = f">{args.timeout:.0f}" if timed_out else f"{before:.2f}"
+                line += f" {shown:>10} {timed_out + f'{before / seconds:.1f}':>10}"
             print(line, flush=True)
 
 

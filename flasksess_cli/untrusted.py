@@ -18,11 +18,15 @@ from __future__ import annotations
 def printable(text: str, limit: int | None = None) -> str:
     """``text`` with every non-printable character escaped as Python writes it; printable text is unchanged.
 
+    Character by character: a message that quotes text already escaped (Flask's
+    ``Could not import 'x\\x1b'``) keeps its single backslashes beside a new escape.
     With ``limit``, at most that many characters of ``text`` are kept (then "...").
     """
     if limit is not None and len(text) > limit:
         return printable(text[:limit]) + "..."
-    return text if text.isprintable() else repr(text)[1:-1]
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def show(untrusted: str, limit: int = 40) -> str:

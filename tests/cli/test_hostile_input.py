@@ -137,6 +137,7 @@ def test_a_user_typed_name_in_an_error_is_escaped(
     (tmp_path / "a-file").write_text("")  # so --out's folder cannot be made
     error = one_error_line(invoke(args), ExitCode.BAD_INPUT)
     assert "\\x1b" in error  # shown as its escape, not lost
+    assert "\\\\" not in error  # escaped once: Flask's own quoting of --app is not escaped again
 
 
 def test_an_unknown_option_typed_with_escapes_is_escaped_in_the_error(invoke: Invoke) -> None:
