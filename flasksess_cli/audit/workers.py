@@ -144,10 +144,15 @@ class Engine:
 def _in_order(
     pool: _ThreadPool | _ProcessPool, chunks: Iterator[tuple[Any, bytes, int]], tick: Callable[[], None], workers: int
 ) -> Iterator[tuple[Any, ChunkResult]]:
-    """Keep ``2 * workers`` chunks in flight (memory stays flat) and hand results back in order."""
+    """Keep ``2 * workers`` chunks in flight (memory stays flat) and hand results back in order.
+
+    A pool found broken (a worker died), whether by a result or by a submission, is restarted
+    and every chunk still in flight is searched again.
+    """
     from concurrent.futures import wait
 
-    flight: collections.deque[tuple[Any, bytes, int, Future[ChunkResult]]] = collections.deque()
+    #: [tag, data, end, its future (None: not submitted to the current pool yet)]
+    flight: collections.deque[list[Any]] = collections.deque()
     more = True
     while more or flight:
         while more and len(flight) < 2 * workers:
@@ -155,23 +160,25 @@ def _in_order(
             if job is None:
                 more = False
                 break
-            flight.append((*job, pool.submit(job[1], job[2])))
+            flight.append([*job, None])
         if not flight:
             break
-        tag, _, _, future = flight[0]
-        if not wait([future], timeout=TICK).done:
-            tick()
-            pool.check()
-            continue
         try:
+            for entry in flight:
+                if entry[3] is None:
+                    entry[3] = pool.submit(entry[1], entry[2])
+            future: Future[ChunkResult] = flight[0][3]
+            if not wait([future], timeout=TICK).done:
+                tick()
+                pool.check()
+                continue
             result = future.result()
         except pool.broken as exc:
             pool.restart(exc)
-            for index, (tag_, data_, end_, _) in enumerate(flight):  # search the lost chunks again
-                flight[index] = (tag_, data_, end_, pool.submit(data_, end_))
+            for entry in flight:
+                entry[3] = None
             continue
-        flight.popleft()
-        yield tag, result
+        yield flight.popleft()[0], result
 
 
 class _ThreadPool:

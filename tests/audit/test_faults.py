@@ -15,12 +15,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO
 
 import pytest
 
 from flasksess_cli.audit.search import default_workers
+from flasksess_cli.audit.workers import ChunkResult, _in_order
 from tests.audit.conftest import flask_cookie
 from tests.conftest import INTERRUPTIBLE_FLASKSESS
 
@@ -192,3 +195,40 @@ def test_workers_that_keep_dying_end_the_search_with_one_error() -> None:
     assert (returncode, stdout) == (71, "")
     assert stderr.startswith("Error: search worker processes died") and stderr.count("\n") == 1, stderr
     wait_for(lambda: not any(alive(pid) for pid in workers), "the workers to be gone")
+
+
+class BreakingPool:
+    """A pool whose workers "die" at chosen submissions: the submission itself, or its result, fails."""
+
+    broken = BrokenProcessPool
+
+    def __init__(self, fail_submit: set[int], fail_result: set[int]) -> None:
+        self.submissions, self.restarts = 0, 0
+        self.fail_submit, self.fail_result = fail_submit, fail_result
+
+    def submit(self, data: bytes, end: int) -> Future[ChunkResult]:
+        self.submissions += 1
+        if self.submissions in self.fail_submit:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        future: Future[ChunkResult] = Future()
+        if self.submissions in self.fail_result:
+            future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        else:
+            future.set_result(ChunkResult(end, end, None))
+        return future
+
+    def check(self) -> None:
+        pass
+
+    def restart(self, exc: BaseException) -> None:
+        self.restarts += 1
+
+
+@pytest.mark.parametrize(("fail_submit", "fail_result"), [({5}, set()), (set(), {5}), ({3, 9}, {6}), ({4, 5}, set())])
+def test_a_pool_broken_at_submission_or_result_loses_no_chunk(fail_submit: set[int], fail_result: set[int]) -> None:
+    """A worker can die between two submissions: the next submit raises, and the search still sees every chunk once, in order."""
+    pool = BreakingPool(fail_submit, fail_result)
+    chunks = iter([(n, b"", n) for n in range(20)])
+    results = list(_in_order(pool, chunks, lambda: None, workers=2))  # type: ignore[arg-type]
+    assert [(tag, result.tried) for tag, result in results] == [(n, n) for n in range(20)]
+    assert pool.restarts >= 1
