@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from flasksess_cli.defaults import DEFAULT_COOKIE_NAME, MAX_INPUT_BYTES
 from flasksess_cli.errors import BadInput
+from flasksess_cli.untrusted import show
 
 #: A header line, with curl -v's "< " (received) or "> " (sent) in front of it.
 _HEADER = re.compile(r"(?:[<>] ?)?(set-cookie|cookie)\s*:\s*(.*)", re.IGNORECASE | re.DOTALL)
@@ -178,12 +179,6 @@ def _unquote(value: str) -> str:
     while len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         value = value[1:-1].strip()
     return value
-
-
-def show(untrusted: str, limit: int = 40) -> str:
-    """Untrusted text for a one-line message: repr-escaped (no control characters) and shortened."""
-    shown = repr(untrusted[:limit])
-    return shown + "..." if len(untrusted) > limit else shown
 
 
 def _listing(names: list[str]) -> str:

@@ -36,9 +36,14 @@ DEFAULT_MAX_COOKIE_SIZE = 4093
 #: audit cookie --workers at most (more never helps a CPU-bound search; one per core is started at most).
 MAX_AUDIT_WORKERS = 256
 
-#: Caps on hostile input: the text read, and the JSON a compressed payload may inflate to.
+#: Caps on hostile input: the text read, and the JSON a compressed payload may inflate to
+#: (by default, and at most with --max-size).
 MAX_INPUT_BYTES = 1 << 20
 DEFAULT_MAX_JSON_BYTES = 1 << 20
+MAX_JSON_BYTES = 1 << 30
+#: Caps on what a user may ask for: genkey --count; sizecheck --timeout, in seconds.
+MAX_KEY_COUNT = 100_000
+MAX_TIMEOUT = 3600
 
 #: sizecheck: the servers whose Cookie header limit ``--server`` picks (rows of sizecheck.limits.LIMITS).
 SIZECHECK_SERVERS = (

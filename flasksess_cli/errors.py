@@ -18,6 +18,8 @@ class ExitCode(enum.IntEnum):
     USAGE = 2
     #: The input is unreadable or not what the command takes.
     BAD_INPUT = 3
+    #: An exception escaped a command: a bug in flasksess. The traceback is printed (sysexits EX_SOFTWARE).
+    INTERNAL = 70
     #: The operating system failed the command: audit cookie's worker processes kept dying (sysexits EX_OSERR).
     OS_ERROR = 71
     #: Ended by a signal, 128 + its number, as shells report it: SIGHUP, SIGINT (Ctrl-C), SIGPIPE (the
@@ -42,6 +44,15 @@ class UsageError(FlasksessError):
     """A combination of options that click cannot check by itself (exit 2)."""
 
     exit_code = ExitCode.USAGE
+
+
+class Interrupted(FlasksessError):
+    """Ctrl-C (exit 130)."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+    def __init__(self) -> None:
+        super().__init__("interrupted")
 
 
 class OutputExists(FlasksessError):

@@ -467,10 +467,13 @@ def write_private_file(target: str | os.PathLike[str], data: bytes, *, force: bo
     from pathlib import Path
 
     path = Path(target)
-    if path.is_dir():
-        raise BadInput(f"{str(path)!r} is a directory (give the name of the key file to write)")
-    if not force and (path.exists() or path.is_symlink()):
-        raise OutputExists(f"{str(path)!r} already exists (use --force to overwrite it)")
+    try:
+        if path.is_dir():
+            raise BadInput(f"{str(path)!r} is a directory (give the name of the key file to write)")
+        if not force and (path.exists() or path.is_symlink()):
+            raise OutputExists(f"{str(path)!r} already exists (use --force to overwrite it)")
+    except OSError as exc:  # a name too long, a loop of symbolic links, ...
+        raise BadInput(f"cannot write {str(path)[:120]!r}: {exc.strerror or 'unusable name'}") from None
     with _cleanup_before_signals():
         created = _make_private_folders(path.parent)
         try:

@@ -120,3 +120,25 @@ def browser(_chromium: WebDriver) -> WebDriver:
     """
     _chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})
     return _chromium
+
+
+# --- nothing written beside the sources ------------------------------------------------------------
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: What a run may leave at the top level: the caches and build outputs .gitignore names.
+_RUN_LEFTOVERS = {".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache", ".coverage", "build", "dist"}
+_top_level_before: set[str] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _top_level_before.update(os.listdir(_ROOT))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A test that writes into the working directory (not its tmp_path) fails the run, naming what it left."""
+    if not _top_level_before:
+        return
+    left = sorted(set(os.listdir(_ROOT)) - _top_level_before - _RUN_LEFTOVERS)
+    if left:
+        sys.stderr.write(f"\nThe tests left {', '.join(left)} in {_ROOT}: write to tmp_path instead.\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

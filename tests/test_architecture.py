@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "flasksess_cli"
 
 #: The domain: pure modules (stdlib, itsdangerous; Flask only lazily, where it is the reference).
-DOMAIN = ("keys", "errors", "defaults", "cookie_text", "settings", "codec", "sizecheck", "audit")
+DOMAIN = ("keys", "errors", "defaults", "untrusted", "cookie_text", "settings", "codec", "sizecheck", "audit")
 #: Where each third-party package may be imported (by the first part of the module's name under flasksess_cli).
 ALLOWED = {
     "click": {"cli", "render", "integrations"},

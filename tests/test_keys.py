@@ -269,9 +269,13 @@ def test_key_files_are_written_without_os_fchmod(tmp_path: Path, monkeypatch: py
     assert stat.S_IMODE((tmp_path / "key").stat().st_mode) == 0o600
 
 
+#: The child starts with SIGTERM and SIGHUP at their defaults, as a shell at a terminal starts it, even when the
+#: test run ignores them (started with nohup, or by a CI runner), which a child inherits.
 SIGTERM_DURING_WRITE = """
 import os, signal, sys
 from flasksess_cli import keys
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 def fsync_then_terminated(fd):
     os.kill(os.getpid(), signal.SIGTERM)  # arrives while the temporary file holds the key

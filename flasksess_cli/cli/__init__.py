@@ -16,19 +16,29 @@ import os
 import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_KEY, ENV_NONE, complete_path, json_option
-from flasksess_cli.errors import BadInput, ExitCode, FlasksessError
+from flasksess_cli import defaults, keys
+from flasksess_cli.cli.common import ENV_KEY, ENV_NONE, Group, complete_path, json_option
+from flasksess_cli.errors import BadInput, ExitCode, FlasksessError, Interrupted
 
 __all__ = ["FlasksessGroup", "cli", "completion_script", "error_funnel", "main"]
 
 
-class FlasksessGroup(click.Group):
-    """Turns every error a user can cause into one ``Error:`` line and its exit code.
+class FlasksessGroup(Group):
+    """The error funnel: every way a command can end becomes its exit code, and at most one ``Error:`` line.
+
+    * an error a user can cause (a :class:`FlasksessError`, a click usage error): one
+      ``Error:`` line on stderr and the error's code;
+    * Ctrl-C: ``Error: interrupted``, exit 130;
+    * stdout closed early (``| head -1``): nothing printed, exit 141;
+    * any other exception is a bug: its traceback, then one ``Error:`` line, exit 70
+      (never 1, which means "the answer is no").
+
+    Whatever reaches stderr here is escaped: no control character from an input or a
+    server reaches the terminal through an error.
 
     Subcommands in ``lazy_subcommands`` (name -> ``"module:attribute"``) are imported
     only when asked for, as in click's "lazily loading subcommands" pattern: running
@@ -63,6 +73,16 @@ class FlasksessGroup(click.Group):
             raise TypeError(f"{self.lazy_subcommands[cmd_name]} is not a click command")
         return command
 
+    # Ctrl-C and a closed stdout are caught here, before click's own handlers see them: click
+    # would print a blank line for Ctrl-C, and exit 1 ("no") for a closed pipe.
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _interrupts_and_pipes():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _interrupts_and_pipes():
+            return super().invoke(ctx)
+
     def main(
         self,
         args: Sequence[str] | None = None,
@@ -80,8 +100,9 @@ class FlasksessGroup(click.Group):
 
 @contextlib.contextmanager
 def error_funnel() -> Iterator[None]:
-    """Every error a user can cause becomes one ``Error:`` line on stderr and its exit code, in one place.
+    """Every way a command can end becomes its exit code and at most one ``Error:`` line, in one place.
 
+    Used by :class:`FlasksessGroup` and by every other door onto the commands (``flask session``).
     The domain's warnings (:class:`~flasksess_cli.keys.KeyFileWarning`) become one ``Warning:``
     line each on stderr; a bare group (``flasksess``, ``flasksess audit``) shows its formatted
     help, on the stream and with the code click uses for that.
@@ -89,6 +110,11 @@ def error_funnel() -> Iterator[None]:
     try:
         with _warnings_on_stderr():
             yield
+        sys.stdout.flush()  # a closed pipe shows here when the output fit in the buffer
+    except click.exceptions.Exit:
+        raise  # ctx.exit(code): the command's own answer
+    except _OutputClosed:
+        _output_closed()
     except FlasksessError as exc:
         _fail(str(exc), exc.exit_code)
     except click.exceptions.NoArgsIsHelpError as exc:
@@ -101,14 +127,34 @@ def error_funnel() -> Iterator[None]:
         _fail(exc.format_message() + hint, ExitCode.USAGE)
     except click.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
-    except click.Abort:
+    except (click.Abort, KeyboardInterrupt):
         _fail("interrupted", ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        _output_closed()
+    except Exception as exc:  # a bug: keep it visible, and say so with the internal-error code
+        _internal_error(exc)
+
+
+class _OutputClosed(Exception):
+    """stdout was closed; not an OSError, so that click's handler for EPIPE (exit 1) lets it pass."""
+
+
+@contextlib.contextmanager
+def _interrupts_and_pipes() -> Iterator[None]:
+    try:
+        yield
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    except BrokenPipeError:
+        raise _OutputClosed() from None
 
 
 @contextlib.contextmanager
 def _warnings_on_stderr() -> Iterator[None]:
     def show(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
-        click.echo(f"Warning: {' '.join(str(message).split())}", err=True)
+        from flasksess_cli.untrusted import printable
+
+        click.echo(f"Warning: {printable(' '.join(str(message).split()))}", err=True)
 
     with warnings.catch_warnings():
         warnings.simplefilter("always", keys.KeyFileWarning)
@@ -116,9 +162,37 @@ def _warnings_on_stderr() -> Iterator[None]:
         yield
 
 
-def _fail(message: str, code: int) -> None:
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
+def _fail(message: str, code: int) -> NoReturn:
+    from flasksess_cli.untrusted import printable
+
+    click.echo(f"Error: {printable(' '.join(message.split()))}", err=True)
     sys.exit(code)
+
+
+def _output_closed() -> NoReturn:
+    """The reader went away: say nothing, and keep the interpreter's last flush from complaining."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+        except (OSError, AttributeError, ValueError):
+            pass  # not a real file (a test runner's buffer): nothing is flushed at exit
+    sys.exit(ExitCode.BROKEN_PIPE)
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    import traceback
+
+    from flasksess_cli.untrusted import printable_lines
+
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip("\n")
+    click.echo(printable_lines(trace), err=True)
+    _fail(
+        f"internal error ({type(exc).__name__}): a bug in flasksess, not in your input; "
+        "the traceback above says where (please report it)",
+        ExitCode.INTERNAL,
+    )
 
 
 def _terminal_width() -> int:
@@ -155,7 +229,9 @@ def cli() -> None:
 
     \b
     Exit codes: 0 success; 1 the answer is "no" (bad signature, cookie too large,
-    guessable key); 2 usage error; 3 input unreadable or not what the command takes.
+    guessable key); 2 usage error; 3 input unreadable or not what the command takes;
+    70 internal error (a bug: the traceback is printed); 130 interrupted (Ctrl-C);
+    141 stdout closed early (| head).
     """
 
 
@@ -185,7 +261,13 @@ def _check_bytes(ctx: click.Context, param: click.Parameter, value: int) -> int:
     show_default=True,
     help="hex; urlsafe base64; base64; a Python bytes literal; an env line; a config.py line.",
 )
-@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="How many independent keys.")
+@click.option(
+    "--count",
+    type=click.IntRange(min=1, max=defaults.MAX_KEY_COUNT),
+    default=1,
+    show_default=True,
+    help=f"How many independent keys (at most {defaults.MAX_KEY_COUNT:,}).",
+)
 @click.option(
     "--out",
     metavar="FILE",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_AUDIT_KEY, json_option
+from flasksess_cli.cli.common import ENV_APP_COLOUR, ENV_AUDIT_KEY, Group, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_argument,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from flasksess_cli.settings import Given, SessionSettings
 
 
-@click.group(epilog=ENV_AUDIT_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
+@click.group(cls=Group, epilog=ENV_AUDIT_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
 def audit() -> None:
     """Check that nobody can guess your secret key: the key itself, or the key behind a cookie.
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_APP_KEY, ENV_COLOUR, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_APP_KEY, ENV_COLOUR, Command, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     cookie_argument,
     cookie_source,
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from flasksess_cli.settings import Given
 
 
-@click.command(epilog=ENV_COLOUR)
+@click.command(cls=Command, epilog=ENV_COLOUR)
 @cookie_argument(with_app=False)
 @url_source_options
 @format_option
@@ -78,7 +78,9 @@ def decode(
     render.decoded(decode_as(value, fmt=fmt, rules=rules, max_json=max_json), as_json=as_json)
 
 
-@click.command(epilog=ENV_APP_KEY, short_help="Would the app load this cookie? Which key signed it? Expired?")
+@click.command(
+    cls=Command, epilog=ENV_APP_KEY, short_help="Would the app load this cookie? Which key signed it? Expired?"
+)
 @cookie_argument(with_app=True)
 @format_option
 @key_options
@@ -143,7 +145,7 @@ def verify(
     ctx.exit(ExitCode.OK if result.valid else ExitCode.NO)
 
 
-@click.command(epilog=ENV_APP_KEY)
+@click.command(cls=Command, epilog=ENV_APP_KEY)
 @click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
 @format_option
 @session_form_options
@@ -192,7 +194,8 @@ def sign(
     form = session_form(tagged=tagged, python_literal=python_literal)
     settings = resolve_settings(given, need_key=True)
     rules = settings.rules
-    data = value_from_text(read_input(python_literal or session_text, "session"), form, rules=rules)
+    session_arg = python_literal if python_literal is not None else session_text
+    data = value_from_text(read_input(session_arg, "session"), form, rules=rules)
     signed = sign_value(
         data, key=settings.required_key, scheme=settings.scheme, rules=rules, fallbacks=settings.fallbacks,
         timestamp=timestamp, sort_keys=settings.sort_keys and rules.sort_keys and not no_sort_keys,

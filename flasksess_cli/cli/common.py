@@ -1,7 +1,7 @@
 """What the root group needs at every start-up and every command module shares.
 
-The "Environment:" line of each command's help, ``--json``, and TAB completion of
-file names. Cheap to import: click's own ``click.Path`` type looks up translations
+The command and group classes every command is built with, the "Environment:" line of
+each command's help, ``--json``, and TAB completion of file names. Cheap to import: click's own ``click.Path`` type looks up translations
 when it is built, which would cost every start-up a few milliseconds, so file
 options complete through :func:`complete_path` instead.
 """
@@ -31,6 +31,35 @@ ENV_NONE = "Environment: none read."
 
 #: ``ctx.meta`` key where ``flask session ...`` leaves (``ScriptInfo.load_app``, its import path): the app Flask loads.
 LOADED_APP = "flasksess.loaded_app"
+
+
+class Command(click.Command):
+    """A click command that never echoes a stray argument: it may be a key typed in the wrong place.
+
+    click's own message ("Got unexpected extra argument (...)") repeats the arguments,
+    which would put a secret key into the terminal's scrollback and into logs of CI runs.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        allowed, ctx.allow_extra_args = ctx.allow_extra_args, True
+        try:
+            rest = super().parse_args(ctx, args)
+        finally:
+            ctx.allow_extra_args = allowed
+        if ctx.args and not allowed and not ctx.resilient_parsing:
+            n = len(ctx.args)
+            ctx.fail(
+                f"got {n} unexpected extra argument{'s' if n > 1 else ''}, not shown as it may be a key "
+                "(quote a value that holds spaces; give keys with FLASK_SECRET_KEY or --key-file)"
+            )
+        return rest
+
+
+class Group(click.Group):
+    """A click group whose commands are :class:`Command`."""
+
+    command_class = Command
+
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON document (keys in the README).")
 

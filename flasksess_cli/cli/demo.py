@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import keys
-from flasksess_cli.cli.common import ENV_KEY
+from flasksess_cli.cli.common import ENV_KEY, Command
 from flasksess_cli.cli.options import key_options, pass_given, resolve_settings
 
 if TYPE_CHECKING:
     from flasksess_cli.settings import Given
 
 
-@click.command("serve-demo", epilog=ENV_KEY)
+@click.command("serve-demo", cls=Command, epilog=ENV_KEY)
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Address to listen on; other than loopback, a warning."
 )
@@ -56,17 +56,19 @@ def serve_demo(
 
     settings = resolve_settings(given)
     key = settings.key
-    if key is None:
-        key = keys.SecretKey(keys.generate_keys(fmt="hex")[0].key)
-        render.note("No secret key given: using a fresh random one, so sessions end when the server stops.")
-    elif not allow_weak_key:
+    if key is not None and not allow_weak_key:
         server.refuse_weak_key(key)
+    fresh = key is None
+    key = key or keys.SecretKey(keys.generate_keys(fmt="hex")[0].key)
     fallbacks = tuple(fallback.value for fallback in settings.fallbacks)
-    if not server.is_loopback(host):
-        render.note(f"Warning: listening on {host}, not loopback: other machines can reach this demo.")
     with server.session_store(enabled=server_side) as store:
         app = server.demo_app(key.value, fallbacks, behind_proxy=behind_proxy, debug=debug, session_store=store)
         running = server.bind(app, host, port)
+        # Notes only once the socket listens: an error is then the only line a failed start prints.
+        if fresh:
+            render.note("No secret key given: using a fresh random one, so sessions end when the server stops.")
+        if not server.is_loopback(host):
+            render.note(f"Warning: listening on {host}, not loopback: other machines can reach this demo.")
         if store is not None:
             render.note(f"Sessions live on the server, in {store} (Flask-Session); the cookie holds only an id.")
         render.emit_value(server.url_of(running))

@@ -12,6 +12,7 @@ help or completes; its top-level imports stay light: click, defaults and errors.
 from __future__ import annotations
 
 import functools
+import math
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ import click
 from flasksess_cli import defaults
 from flasksess_cli.cli.common import LOADED_APP, complete_at_file, complete_path
 from flasksess_cli.errors import BadInput
+from flasksess_cli.untrusted import show
 
 if TYPE_CHECKING:
     from flasksess_cli.audit.url import PageRequest
@@ -31,18 +33,30 @@ Decorator = Callable[[Any], Any]
 
 
 def read_input(source: str, what: str, *, limit: int = defaults.MAX_INPUT_BYTES) -> str:
-    """An argument's text: itself, ``-`` for stdin, or ``@FILE``; at most ``limit`` bytes, UTF-8."""
+    """An argument's text: itself, ``-`` for stdin, or ``@FILE``; at most ``limit`` bytes, UTF-8.
+
+    The three are read alike: text given in argv that is not UTF-8 is refused as stdin's would be.
+    """
     data: bytes
     if source == "-":
         data = sys.stdin.buffer.read(limit + 1)
     elif source.startswith("@"):
+        import os
+        import stat
+
         try:
             with open(source[1:], "rb") as handle:
+                status = os.fstat(handle.fileno())
+                if stat.S_ISREG(status.st_mode) and status.st_size > limit:  # refused before reading a byte
+                    raise BadInput(f"the {what} is {status.st_size} bytes, larger than {limit} bytes")
                 data = handle.read(limit + 1)
         except OSError as exc:
-            raise BadInput(f"cannot read {source[1:]!r}: {exc.strerror or 'unreadable'}") from None
+            raise BadInput(f"cannot read {show(source[1:], 120)}: {exc.strerror or 'unreadable'}") from None
     else:
-        return source
+        try:
+            data = source.encode("utf-8", "surrogateescape")  # the bytes argv held
+        except UnicodeEncodeError:
+            raise BadInput(f"the {what} is not UTF-8 text") from None
     if len(data) > limit:
         raise BadInput(f"the {what} is larger than {limit} bytes")
     try:
@@ -71,11 +85,11 @@ legacy_epoch_option = click.option(
 max_size_option = click.option(
     "--max-size",
     "max_json",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=defaults.MAX_JSON_BYTES),
     default=defaults.DEFAULT_MAX_JSON_BYTES,
     show_default=True,
     metavar="BYTES",
-    help="Refuse payloads that inflate to more JSON than this (zip-bomb guard).",
+    help=f"Refuse payloads that inflate to more JSON than this (zip-bomb guard; at most {defaults.MAX_JSON_BYTES}).",
 )
 
 digest_option = click.option(
@@ -282,9 +296,15 @@ def pair_option(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     for value in values:
         key, sep, rest = value.partition(separator)
         if not sep or not key.strip():
-            raise click.BadParameter(f"{value[:40]!r} is not {param.metavar}", ctx=ctx, param=param)
+            raise click.BadParameter(f"{show(value)} is not {param.metavar}", ctx=ctx, param=param)
         pairs.append((key.strip(), rest.strip() if separator == ":" else rest))
     return pairs
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if math.isnan(value):  # NaN passes every range check
+        raise click.BadParameter("nan is not a number of seconds", ctx=ctx, param=param)
+    return value
 
 
 def _sentence(text: str) -> str:
@@ -303,8 +323,9 @@ def request_options(prefix: str = "", *, cookies: bool = True, agent: bool = Fal
         click.option("--cookie", "cookie_pairs", multiple=True, callback=pair_option, metavar="NAME=VALUE",
                      help=helped("a cookie the browser already holds, for a logged-in view (repeatable).")),
         click.option("--insecure", is_flag=True, help=helped("accept an untrusted TLS certificate (self-signed dev server).")),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-                     metavar="SECONDS", help=helped("give up when the whole exchange takes longer.")),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=defaults.MAX_TIMEOUT), default=10.0,
+                     show_default=True, metavar="SECONDS", callback=_finite,
+                     help=helped("give up when the whole exchange, redirects included, takes longer.")),
     ]  # fmt: skip
     if not cookies:
         options.pop(1)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from flasksess_cli import defaults
-from flasksess_cli.cli.common import ENV_APP_COLOUR, complete_at_file, json_option
+from flasksess_cli.cli.common import ENV_APP_COLOUR, Command, complete_at_file, json_option
 from flasksess_cli.cli.options import (
     app_option,
     cookie_name_option,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from flasksess_cli.settings import Given
 
 
-@click.command(epilog=ENV_APP_COLOUR, short_help="Will this session cookie survive browsers and servers?")
+@click.command(cls=Command, epilog=ENV_APP_COLOUR, short_help="Will this session cookie survive browsers and servers?")
 @click.argument("cookie", metavar="[COOKIE]", required=False)
 @click.option(
     "--session",
@@ -122,7 +122,8 @@ def sizecheck(
         result = sources.from_text(read_input(cookie, "cookie"), settings, server=server)
     else:
         form = session_form(tagged=tagged, python_literal=python_literal)
-        session = session_from_text(read_input(python_literal or session_text or "-", "session"), form)
+        session_arg = python_literal if python_literal is not None else session_text
+        session = session_from_text(read_input(session_arg if session_arg is not None else "-", "session"), form)
         result = sources.from_session(session, settings, server=server)
     render.sizecheck(result, as_json=as_json, app=settings)
     ctx.exit(ExitCode.NO if result.answer_is_no else ExitCode.OK)

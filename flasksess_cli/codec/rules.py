@@ -255,11 +255,16 @@ def parse_version(text: str) -> Version:
     return tuple(parts)
 
 
+def _version_text(text: str) -> bool:
+    """Whether ``text`` reads as a release's version (PEP 440's characters, at most 40): it is shown as typed."""
+    return 0 < len(text) <= 40 and all(char.isascii() and (char.isalnum() or char in ".+!-_") for char in text)
+
+
 def rules_for(framework: Framework, version: str, *, source: str = "default") -> Rules:
     """The rules of a release: ``"3.1"`` is the newest 3.1.x, ``"3.1.0"`` that release."""
     wanted = parse_version(version)
-    if not wanted:
-        raise UsageError(f"{version!r} is not a {_NAMES[framework]} version (write it as 3.1 or 2.2.5)")
+    if not wanted or not _version_text(version.strip()):
+        raise UsageError(f"{version[:40]!r} is not a {_NAMES[framework]} version (write it as 3.1 or 2.2.5)")
     line = _LINES[framework]
     # "3.1" means every 3.1.x: compare as (3, 1, infinity).
     padded = wanted + (10**9,) * (3 - len(wanted))

@@ -16,16 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask.logging import wsgi_errors_stream
 from werkzeug.wrappers import Response
 
 from flasksess_cli.codec import session_json
-from flasksess_cli.codec.cookie import DecodedCookie, decode_cookie
+from flasksess_cli.codec.cookie import decode_cookie
+from flasksess_cli.demo.logs import FLASK_FORMAT, escape_logs
 from flasksess_cli.demo.sessions import MAX_SESSION_JSON, GuardedSessionInterface, signed_value
 from flasksess_cli.errors import BadInput
 from flasksess_cli.settings import settings_of
 from flasksess_cli.sizecheck.browsers import CookieReport, check_cookie
 from flasksess_cli.sizecheck.limits import BROWSER_LIMIT
 from flasksess_cli.sizecheck.set_cookie import CookieAttributes, attributes_of
+from flasksess_cli.untrusted import printable
 
 MAX_USERNAME = 64
 MAX_GROW = 20_000
@@ -58,6 +61,7 @@ def create_app(
     else:
         _use_flask_session(app, session_store)
     app.logger.setLevel("INFO")
+    escape_logs(app.logger, wsgi_errors_stream, FLASK_FORMAT)
     app.context_processor(lambda: {"csrf_token": csrf_token, "inspector": Inspector.of_request(app)})
     app.after_request(_security_headers)
     app.before_request(_check_csrf)
@@ -187,12 +191,19 @@ class Bar:
 
 @dataclass(frozen=True)
 class Inspector:
-    """What the inspector panel shows about the session cookie of the current request."""
+    """What the inspector panel shows about the session cookie of the current request.
+
+    Everything it shows is computed here, inside one guard: whatever the cookie holds, the
+    page renders, and what cannot be shown is said (and, if it is a flaw in flasksess, logged).
+    """
 
     name: str
     raw: str | None
-    decoded: DecodedCookie | None
+    #: Why the cookie cannot be shown decoded.
     error: str | None
+    #: The session as Python literals, and when and how it was written ("2024-... UTC, payload ...").
+    session_text: str
+    signed: str | None
     size: CookieReport | None
     #: After /grow: the generation the last response tried to store, and that cookie's name+value bytes.
     sent_generation: int | None
@@ -208,31 +219,19 @@ class Inspector:
     def of_request(cls, app: Flask) -> Inspector:
         name = app.config["SESSION_COOKIE_NAME"]
         raw = request.cookies.get(name)
-        decoded = error = size = None
-        store = None
-        stored_session, stored_bytes = "", 0
-        if raw:
-            size = check_cookie(name, raw, _attributes(app), app.config["MAX_COOKIE_SIZE"])
-        if _server_side(app):
-            store = str(app.config["FLASKSESS_DEMO_STORE"])
-            data = dict(session)
-            stored_session = session_json.python_text(data)
-            stored_bytes = len(session_json.dumps_flask(data).encode("utf-8"))
-        elif raw:
-            try:
-                decoded = decode_cookie(raw, max_json=MAX_SESSION_JSON)
-            except BadInput as exc:
-                error = str(exc)
-        return cls(
-            name, raw, decoded, error, size,
-            _int_arg("sent"), _int_arg("size"), int(session.get("generation", 0)),
-            store, stored_session, stored_bytes,
-        )  # fmt: skip
-
-    @property
-    def session_text(self) -> str:
-        session_data = self.decoded.session if self.decoded else None
-        return session_json.python_text(session_data) if session_data is not None else ""
+        shown: dict[str, Any] = {"error": None, "session_text": "", "signed": None, "size": None}
+        try:
+            _inspect(app, name, raw, shown)
+        except BadInput as exc:
+            shown["error"] = printable(str(exc))
+        except Exception:  # a flaw in flasksess: the page still renders, the traceback goes to the log
+            app.logger.exception("The inspector could not show the session cookie on %s", request.path)
+            shown["error"] = (
+                "The inspector cannot show this cookie (a flaw in flasksess; the server log has the details)."
+            )
+        generation = session.get("generation", 0)  # an int: GuardedSessionInterface drops any other type
+        return cls(name, raw, **shown, sent_generation=_int_arg("sent"), sent_size=_int_arg("size"),
+                   seen_generation=generation if isinstance(generation, int) else 0)  # fmt: skip
 
     @property
     def dropped(self) -> bool:
@@ -270,6 +269,28 @@ class Inspector:
             )
             for bar_id, label, size in sizes
         ]
+
+
+def _inspect(app: Flask, name: str, raw: str | None, shown: dict[str, Any]) -> None:
+    """Fill ``shown`` step by step, the size first (it needs no decoding): what was filled before a failure stays."""
+    if raw:
+        shown["size"] = check_cookie(name, raw, _attributes(app), app.config["MAX_COOKIE_SIZE"])
+    if _server_side(app):
+        shown["store"] = str(app.config["FLASKSESS_DEMO_STORE"])
+        data = dict(session)
+        shown["stored_session"] = session_json.python_text(data)
+        shown["stored_bytes"] = len(session_json.dumps_flask(data).encode("utf-8"))
+    elif raw:
+        decoded = decode_cookie(raw, max_json=MAX_SESSION_JSON)
+        if decoded.session is not None:
+            shown["session_text"] = session_json.python_text(decoded.session)
+        if decoded.issued_at is not None:
+            how = (
+                f", payload zlib-compressed ({decoded.stored_bytes} bytes for {decoded.json_bytes} bytes of JSON)"
+                if decoded.compressed
+                else ""
+            )
+            shown["signed"] = f"{decoded.issued_at.strftime('%Y-%m-%d %H:%M:%S UTC')}{how}"
 
 
 def _int_arg(name: str) -> int | None:

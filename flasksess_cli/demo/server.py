@@ -125,8 +125,17 @@ def demo_app(
 
 
 def serve(server: BaseWSGIServer) -> None:
-    """Serve until Ctrl-C (or SIGTERM), then close the socket."""
+    """Serve until Ctrl-C (or SIGTERM), then close the socket. Werkzeug's request log is escaped as the app's is."""
+    import logging
     import signal
+    import sys
+
+    from flasksess_cli.demo.logs import escape_logs
+
+    requests = logging.getLogger("werkzeug")
+    if requests.level == logging.NOTSET:
+        requests.setLevel(logging.INFO)
+    escape_logs(requests, sys.stderr, "%(message)s", keep_colours=True)
 
     def stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

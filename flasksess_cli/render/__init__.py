@@ -8,35 +8,50 @@ family's documents and human output.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from flasksess_cli.untrusted import printable
+
+#: ``plain(text)``: untrusted text with every non-printable character escaped (as a ``str``).
+plain = printable
+
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from flasksess_cli.keys import GeneratedKey, SecretKey, WrittenFile
     from flasksess_cli.settings import SessionSettings
 
 
 def emit_json(document: Any) -> None:
-    """One JSON document on stdout: sorted keys, strict JSON (no NaN), lone surrogates as \\uXXXX escapes.
+    """One JSON document on stdout: sorted keys, strict JSON (no NaN), UTF-8.
 
-    A session can hold a lone surrogate (Flask loads ``"\\ud83d"``); no encoding can write
-    one raw, so it stays the escape it was in the payload.
+    Printable text is written as is (``"Zoë"``); every other character is a JSON escape
+    (``"\\u001b"``, ``"\\u202e"``, a lone surrogate ``"\\ud800"``), so the document can always
+    be written and never acts on the terminal it is printed to.
     """
     import json
 
     text = json.dumps(document, sort_keys=True, indent=2, allow_nan=False, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        import re
-
-        text = re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group()):04x}", text)
+    if not all(line.isprintable() for line in text.split("\n")):
+        text = _NOT_PRINTABLE_ASCII.sub(_json_escape, text)
     click.echo(text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    import json
+
+    char = match.group()
+    return char if char.isprintable() else json.dumps(char)[1:-1]
+
+
+#: Candidates for escaping: anything but printable ASCII and the line breaks of the indentation.
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e\n]")
 
 
 def app_section(settings: SessionSettings | None) -> dict[str, Any]:
@@ -86,8 +101,8 @@ def emit_value(value: str) -> None:
 
 
 def note(message: str) -> None:
-    """A remark for the person at the terminal, on stderr."""
-    click.echo(message, err=True)
+    """A remark for the person at the terminal, on stderr, on one line (what it quotes is escaped)."""
+    click.echo(printable(message), err=True)
 
 
 def generated_keys(keys: Sequence[GeneratedKey], *, as_json: bool, as_list: bool, written: WrittenFile | None) -> None:
@@ -120,18 +135,26 @@ def make_console(*, piped_width: int = PIPED_WIDTH) -> Console:
     a header or a sentence stays on one line for grep and copy) and carry no trailing
     spaces (rich pads table cells to the column width). A boxed table of prose that holds
     nothing to copy may ask for a ``piped_width`` to wrap at instead.
+
+    A closed stdout raises BrokenPipeError, as click.echo does, for the CLI to end with its
+    code (rich's own answer is exit 1, which means "no").
     """
     import os
     import sys
 
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
     if sys.stdout.isatty():
-        return Console(highlight=False)
+        return _Console(highlight=False)
     from typing import TextIO, cast
 
     width = None if os.environ.get("COLUMNS", "").isdigit() else piped_width
-    return Console(highlight=False, file=cast(TextIO, _TrimmedLines(sys.stdout)), width=width)
+    return _Console(highlight=False, file=cast(TextIO, _TrimmedLines(sys.stdout)), width=width)
 
 
 class _TrimmedLines:
@@ -160,9 +183,15 @@ class _TrimmedLines:
         return getattr(self._stream, name)
 
 
-def plain(untrusted: str) -> str:
-    """Untrusted text with every non-printable character escaped, so none reaches the terminal."""
-    return untrusted if untrusted.isprintable() else repr(untrusted)[1:-1]
+def untrusted(text: str, style: str = "") -> Text:
+    """Text from input or the network, for rich output: control characters escaped, markup not interpreted.
+
+    The one way such text enters a table, a grid or a line of human output: a plain
+    ``str`` there would be read as rich markup (``[link=...]``, ``[/]``, ``:emoji:``).
+    """
+    from rich.text import Text
+
+    return Text(printable(text), style=style)
 
 
 def duration(seconds: float) -> str:

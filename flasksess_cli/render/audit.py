@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import app_section, emit_json, emit_value, grid, make_console, note, plain
+from flasksess_cli.render import app_section, emit_json, emit_value, grid, make_console, note, plain, untrusted
 
 if TYPE_CHECKING:
     from flasksess_cli.audit.hashcat import HashcatHash
@@ -206,7 +206,7 @@ def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | N
             where += f"; a published key: {found.published}"
     console.print(grid([
         ("from", Text(plain(where))),
-        ("tried", f"{searched}"),
+        ("tried", untrusted(searched)),
         ("fix", _FIX),
     ]))  # fmt: skip
 

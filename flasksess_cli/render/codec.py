@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import app_section, duration, emit_json, emit_value, grid, make_console, note, plain, utc
+from flasksess_cli.render import (
+    app_section,
+    duration,
+    emit_json,
+    emit_value,
+    grid,
+    make_console,
+    note,
+    plain,
+    untrusted,
+    utc,
+)
+from flasksess_cli.untrusted import printable_lines
 
 __all__ = ["decoded", "note", "signed", "verification"]
 
@@ -127,13 +140,20 @@ def _cookie_rows(
     from flasksess_cli.codec.session_json import python_text
 
     rows: list[tuple[str, Any]] = _format_row(cookie, tried)
+    content: tuple[str, Any] | None = None
     if cookie.session is not None:
-        rows.append(("session", ReprHighlighter()(Text(python_text(cookie.session)))))
+        content = ("session", cookie.session)
     elif cookie.kind == "token" and not cookie.payload_error:
-        label = "user id" if rules.envelope == "remember" else "value"
-        rows.append((label, ReprHighlighter()(Text(python_text(cookie.data)))))
+        content = ("user id" if rules.envelope == "remember" else "value", cookie.data)
+    if content is not None:
+        shown, omitted = summarised(content[1])
+        rows.append((content[0], ReprHighlighter()(Text(printable_lines(python_text(shown))))))
+        if omitted:
+            rows.append(
+                ("shown", Text(f"in part: {omitted:,} items left out (decode --json shows them all)", style="yellow"))
+            )
     if cookie.payload_error:
-        rows.append(("payload", Text(plain(cookie.payload_error), style="red")))
+        rows.append(("payload", untrusted(cookie.payload_error, style="red")))
     elif rules.envelope == "remember":
         size = f"{cookie.json_bytes} byte{'s' if cookie.json_bytes != 1 else ''}"
         rows.append(("payload", f"the user id as text: {size}, readable by anyone"))
@@ -165,10 +185,60 @@ def _cookie_rows(
             f"a Unix time before 2011 predates Flask's cookie sessions: counted from 2011 (itsdangerous <= 0.24) "
             f"it is {utc(legacy)}; use --legacy-epoch or --flask 0.12", style="yellow",
         )))  # fmt: skip
-    rows += [("note", Text(plain(remark), style="yellow")) for remark in (*cookie.notes, *notes)]
+    rows += [("note", untrusted(remark, style="yellow")) for remark in (*cookie.notes, *notes)]
     rows.append(("signature", digest))
     rows.append(("rules", cookie.rules.describe()))
     return rows
+
+
+#: Human output shows at most this many items of a session (this many of any one list or dict), strings
+#: and bytes up to this many characters, and containers this deep; ``--json`` shows everything.
+SHOWN_ITEMS = 1000
+SHOWN_ITEMS_EACH = 100
+SHOWN_CHARACTERS = 1000
+SHOWN_DEPTH = 40
+
+
+class _Omitted:
+    """Stands in the shown session for what was left out; pprint prints its repr as is."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def summarised(session: Any) -> tuple[Any, int]:
+    """The session (or a token's value) cut to what a person reads (see SHOWN_ITEMS), and how many items were left out.
+
+    Printing a whole 1 MiB session would take seconds and fill the scrollback with megabytes;
+    this costs time in proportion to what is shown, whatever the session's size.
+    """
+    budget = [SHOWN_ITEMS]
+    omitted = [0]
+
+    def cut(value: Any, depth: int) -> Any:
+        if isinstance(value, (str, bytes)) and len(value) > SHOWN_CHARACTERS:
+            unit = "characters" if isinstance(value, str) else "bytes"
+            return _Omitted(f"{value[:SHOWN_CHARACTERS]!r}... ({len(value):,} {unit})")
+        if not isinstance(value, (dict, list, tuple)):
+            return value
+        if depth >= SHOWN_DEPTH:
+            omitted[0] += len(value)
+            return _Omitted(f"<{type(value).__name__} of {len(value):,}, nested too deep to show>")
+        room = max(min(budget[0], SHOWN_ITEMS_EACH), 0)
+        items = list(itertools.islice(value.items() if isinstance(value, dict) else value, room))
+        budget[0] -= len(items)
+        left = len(value) - len(items)
+        omitted[0] += left
+        if isinstance(value, dict):
+            shown = {cut(key, depth + 1): cut(item, depth + 1) for key, item in items}
+            return shown | ({_Omitted("..."): _Omitted(f"{left:,} more keys")} if left else {})
+        listed = [cut(item, depth + 1) for item in items] + ([_Omitted(f"... {left:,} more")] if left else [])
+        return tuple(listed) if isinstance(value, tuple) else listed
+
+    return cut(session, 0), omitted[0]
 
 
 def _lifetime(age: float, rules: Rules) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from flasksess_cli.render import app_section, emit_json, make_console, note, plain
+from flasksess_cli.render import app_section, emit_json, make_console, note, plain, untrusted
 
 if TYPE_CHECKING:
     from flasksess_cli.settings import SessionSettings
@@ -92,6 +92,7 @@ def _cookie_size_document(checked: CheckedCookie) -> dict[str, Any]:
         "verdict": r.verdict,
         "summary": r.summary,
         "session": _session_document(checked.session),
+        "not_priced": checked.not_priced,
         "advice": list(checked.advice),
     }  # fmt: skip
 
@@ -208,7 +209,10 @@ def _request_of(origin: str | None) -> str:
     url, arrow, status = rest.partition(" -> ")
     if not url.startswith(("http://", "https://")):
         return origin
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a HAR may hold "http://[": show the request as it came
+        return origin
     return f"{method} {parts.path or '/'}{'?' + parts.query if parts.query else ''}{' -> ' + status if arrow else ''}"
 
 
@@ -225,7 +229,7 @@ def _cookie_section(checked: CheckedCookie) -> list[Any]:
     title.append(
         f"\nSet-Cookie {how}: name=value; {plain(r.attributes)}" if r.attributes else f"\nno attributes ({how})",
         style="dim",
-    )
+    )  # Text.append takes no markup
     table = _size_table()
     table.add_row(
         "browsers: name+value", f"{r.name_value_bytes:,}", f"{r.browser_limit:,}",
@@ -246,18 +250,22 @@ def _cookie_section(checked: CheckedCookie) -> list[Any]:
 
         name, size = longest
         table.add_row(
-            f"attribute {plain(name)}", f"{size:,}", f"{ATTRIBUTE_LIMIT:,}", f"{ATTRIBUTE_LIMIT - size:,}",
+            untrusted(f"attribute {name}"), f"{size:,}", f"{ATTRIBUTE_LIMIT:,}", f"{ATTRIBUTE_LIMIT - size:,}",
             _bar(size, ATTRIBUTE_LIMIT), Text("ignored" if size > ATTRIBUTE_LIMIT else "ok", style="green" if size <= ATTRIBUTE_LIMIT else "yellow"),
         )  # fmt: skip
-    verdict = Text.assemble((_VERDICT_WORDS[r.verdict], _SIZE_STYLES.get(r.verdict, "bold green")), ": ", r.summary)
+    verdict = Text.assemble(
+        (_VERDICT_WORDS[r.verdict], _SIZE_STYLES.get(r.verdict, "bold green")), ": ", plain(r.summary)
+    )  # a summary may quote an attribute's name
     parts: list[Any] = [title, table, verdict]
     parts += [
-        Text(f"  {p.message}", style="red" if p.drops_in else "yellow")
+        untrusted(f"  {p.message}", style="red" if p.drops_in else "yellow")
         for p in r.problems
         if p.message not in r.summary
     ]
     if checked.session is not None:
         parts.append(_session_section(checked.session))
+    elif checked.not_priced:
+        parts.append(untrusted(f"The session was not priced: {checked.not_priced}.", style="dim"))
     if checked.advice:
         from rich.table import Table
 
@@ -265,7 +273,7 @@ def _cookie_section(checked: CheckedCookie) -> list[Any]:
         steps.add_column(no_wrap=True)
         steps.add_column()
         for step in checked.advice:
-            steps.add_row("  •", plain(step))
+            steps.add_row("  •", untrusted(step))
         parts += [Text("What to do:", style="bold"), steps]
     return parts
 
@@ -297,8 +305,8 @@ def _session_section(size: SessionSize) -> Any:
     table.add_column("holds")
     for cost in size.keys[:10]:
         table.add_row(
-            Text(plain(cost.key)), f"{cost.cookie_bytes:,}", _bar(max(cost.cookie_bytes, 0), size.cookie_bytes, 10),
-            f"{cost.json_bytes:,}", cost.holds,
+            untrusted(cost.key), f"{cost.cookie_bytes:,}", _bar(max(cost.cookie_bytes, 0), size.cookie_bytes, 10),
+            f"{cost.json_bytes:,}", untrusted(cost.holds),
         )  # fmt: skip
     rest = len(size.keys) - 10 + size.keys_not_measured
     notes = [Text(f"... and {rest} smaller keys", style="dim")] if rest > 0 else []
@@ -359,7 +367,7 @@ def sizecheck(result: SizeCheck, *, as_json: bool, app: SessionSettings | None =
         table = _size_table("domain", "cookies")
         for d in result.domains:
             table.add_row(
-                Text(plain(d.domain)), f"{d.cookies:,}", f"{d.limit:,}", f"{d.limit - d.cookies:,}", _bar(d.cookies, d.limit),
+                untrusted(d.domain), f"{d.cookies:,}", f"{d.limit:,}", f"{d.limit - d.cookies:,}", _bar(d.cookies, d.limit),
                 Text(d.verdict, style=_SIZE_STYLES.get(d.verdict, "green")),
             )  # fmt: skip
         sections.append(Group(Text("Cookies per domain", style="bold"), table))

@@ -3,13 +3,19 @@
 Every response's Set-Cookie headers are kept, including those of redirects (a
 login's 302 usually carries the session). Cookies travel along the chain in a
 browser-like :class:`~flasksess_cli.sizecheck.jar.Jar`. Proxies come from the usual
-environment variables, as with curl.
+environment variables, as with curl. ``timeout`` is the deadline of the whole
+exchange (:func:`fetch`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import http.client
+import os
+import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urljoin, urlsplit
 
 from flasksess_cli.errors import BadInput
+from flasksess_cli.untrusted import printable, show
 
 if TYPE_CHECKING:
     from flasksess_cli.sizecheck.jar import Jar
@@ -31,7 +38,7 @@ USER_AGENT = "flasksess-sizecheck (+https://pypi.org/project/flasksess/)"
 
 @dataclass(frozen=True)
 class Exchange:
-    """One request and its response, as far as cookies go (and, when asked for, the last response's headers and body)."""
+    """One request and its response, as far as cookies go (and, when asked for, the response's headers and body)."""
 
     method: str
     url: str
@@ -40,7 +47,7 @@ class Exchange:
     cookie_header: str | None
     #: Every response header (name, value), when :func:`fetch` was asked for the body.
     headers: tuple[tuple[str, str], ...] = ()
-    #: The start of the body (``body_limit`` bytes at most) of the last response, when asked for.
+    #: The start of the body (``body_limit`` bytes at most), when asked for.
     body: bytes = b""
     #: The body was longer than ``body_limit``.
     truncated: bool = False
@@ -73,60 +80,48 @@ def fetch(
     user_agent: str = USER_AGENT,
     proxy: str | None = None,
 ) -> tuple[list[Exchange], str]:
-    """The exchanges from ``url`` to the last response, and the last URL.
+    """The exchanges from ``url`` to the last response, and the last URL, all within ``timeout`` seconds.
 
-    With ``body_limit``, the last response carries its headers and the first ``body_limit``
+    ``timeout`` bounds the whole exchange, redirects and bodies included, not each socket
+    read: a server that sends a byte a second, or a chain of slow redirects, is cut off at
+    the deadline. The exchange runs in a worker thread; at the deadline its sockets are
+    shut down wherever they block (name lookup, connect, TLS handshake, headers, body).
+
+    With ``body_limit``, each response carries its headers and the first ``body_limit``
     bytes of its body (``audit url`` reads the page). ``proxy`` (``http://host:port``)
     replaces the proxies of the environment.
     """
-    # http.client refuses a response with more than 100 header lines; a page setting 150 cookies is
-    # exactly what the per-domain count is for. A one-shot CLI process may raise the module's cap.
-    if getattr(http.client, "_MAXHEADERS", 0) < MAX_RESPONSE_HEADERS:
-        setattr(http.client, "_MAXHEADERS", MAX_RESPONSE_HEADERS)  # noqa: B010 - a private constant, no setter
-    context = ssl.create_default_context()
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    handlers: list[urllib.request.BaseHandler] = [_NoRedirects(), urllib.request.HTTPSHandler(context=context)]
+    check_url(url)
     if proxy is not None:
         check_url(proxy)
-        handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
-    opener = urllib.request.build_opener(*handlers)
-    method = "POST" if data else "GET"
-    body = urlencode(list(data)).encode("ascii") if data else None
-    exchanges: list[Exchange] = []
-    deadline = time.monotonic() + timeout
-    for _ in range(max_redirects + 1):
-        check_url(url)
-        request = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - scheme checked above
-        request.add_header("User-Agent", user_agent)
-        for name, value in headers:
-            request.add_header(name, value)
-        sent = jar.header_for(url)
-        if sent:
-            request.add_header("Cookie", sent)
-        status, response_headers, content = _send(
-            opener, request, url, timeout=timeout, body_limit=body_limit, deadline=deadline, proxy=proxy
-        )
-        set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
-        kept = tuple((name, _wire_text(value)) for name, value in response_headers.items()) if body_limit else ()
-        exchanges.append(
-            Exchange(
-                method, url, status, set_cookies, sent or None, kept, content[:body_limit], len(content) > body_limit
-            )
-        )
-        for line in set_cookies:
-            jar.set(line, url)
-        location = response_headers.get("Location")
-        if status not in {301, 302, 303, 307, 308} or not location:
-            return exchanges, url
-        try:
-            url = urljoin(url, _wire_text(location))
-        except ValueError:  # "http://[x/": urllib's "Invalid IPv6 URL"
-            raise BadInput(f"{url[:80]!r} redirects to {location[:80]!r}, which is no URL") from None
-        if status in {301, 302, 303} and method == "POST":
-            method, body = "GET", None  # what browsers do; 307 and 308 repeat the POST
-    raise BadInput(f"more than {max_redirects} redirects (a redirect loop?)")
+    exchange = _Exchange(
+        url,
+        jar=jar,
+        data=data,
+        headers=headers,
+        insecure=insecure,
+        timeout=timeout,
+        body_limit=body_limit,
+        user_agent=user_agent,
+        proxy=proxy,
+    )
+    worker = threading.Thread(target=exchange.run, args=(max_redirects,), name="flasksess-fetch", daemon=True)
+    worker.start()
+    try:
+        worker.join(timeout)
+    except BaseException:  # Ctrl-C: stop the worker where it waits
+        exchange.sockets.cut()
+        raise
+    expired = worker.is_alive()
+    answered, url = len(exchange.exchanges), exchange.url  # before the cut: what the worker does next does not count
+    if expired:  # the deadline: stop the worker where it waits
+        exchange.sockets.cut()
+    if expired or exchange.timed_out:
+        after = f" (after {answered} response{'s' if answered != 1 else ''})" if answered else ""
+        raise BadInput(f"no answer from {_host(url)} within {timeout:g} seconds{after} (raise --timeout)")
+    if exchange.error is not None:
+        raise exchange.error
+    return exchange.exchanges, exchange.url
 
 
 def check_url(url: str) -> None:
@@ -134,64 +129,237 @@ def check_url(url: str) -> None:
     text: a control character, a bidi override or an undecodable byte would reach the terminal in a message."""
     try:
         parts = urlsplit(url)
-    except ValueError:  # "http://[x/": urllib's "Invalid IPv6 URL"
-        raise BadInput(f"{url[:80]!r} is not an http:// or https:// URL") from None
-    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
-        raise BadInput(f"{url[:80]!r} is not an http:// or https:// URL")
+        usable = parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # "http://[": an unclosed IPv6 bracket, a netloc that changes under NFKC
+        usable = False
+    if not usable:
+        raise BadInput(f"{show(url, 80)} is not an http:// or https:// URL")
     if not url.isprintable():
         raise BadInput(
-            f"{url[:80]!r} has characters that are not printable text (control or format characters, or bytes that are not UTF-8)"
+            f"{show(url, 80)} has characters that are not printable text "
+            "(control or format characters, or bytes that are not UTF-8)"
         )
 
 
-def _send(
-    opener: urllib.request.OpenerDirector,
-    request: urllib.request.Request,
-    url: str,
-    *,
-    timeout: float,
-    body_limit: int = 0,
-    deadline: float = float("inf"),
-    proxy: str | None = None,
-) -> tuple[int, Message, bytes]:
-    host = urlsplit(url).netloc
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            return int(response.status), response.headers, _read_body(response, body_limit, deadline)
-    except urllib.error.HTTPError as exc:  # 3xx (not followed here), 4xx, 5xx: all carry headers
-        with exc:
-            return exc.code, exc.headers, _read_body(exc, body_limit, deadline)
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, ssl.SSLCertVerificationError):
-            raise BadInput(
-                f"{host}'s TLS certificate is not trusted: {reason.verify_message} "
-                "(for a self-signed development certificate use --insecure)"
-            ) from None
-        if isinstance(reason, TimeoutError):
-            raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
-        via = f" through the proxy {urlsplit(proxy).netloc}" if proxy else ""
-        raise BadInput(f"cannot reach {host}{via}: {getattr(reason, 'strerror', None) or reason}") from None
-    except TimeoutError:
-        raise BadInput(f"no answer from {host} within {timeout:g} seconds (raise --timeout)") from None
-    except (http.client.HTTPException, OSError, ValueError) as exc:
-        raise BadInput(f"the request to {host} failed: {type(exc).__name__}: {exc}") from None
+class _Sockets:
+    """The sockets one exchange opened, so that its deadline can shut them down wherever they block."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: list[socket.socket] = []
+        self._cut = False
+
+    def create_connection(self, *args: Any, **kwargs: Any) -> socket.socket:
+        sock = socket.create_connection(*args, **kwargs)
+        with self._lock:
+            self._open.append(sock)
+            cut = self._cut
+        if cut:
+            sock.close()
+            raise TimeoutError("the deadline passed")
+        return sock
+
+    def release(self) -> None:
+        """Close every socket's descriptor, once the exchange is over.
+
+        http.client leaves one open when a status line does not parse (the response it
+        was reading keeps a reference to the socket that nobody closes).
+        """
+        with self._lock:
+            opened, self._open = self._open, []
+        for sock in opened:
+            with contextlib.suppress(OSError):
+                os.close(sock.detach())
+
+    def cut(self) -> None:
+        with self._lock:
+            self._cut = True
+            opened = list(self._open)
+        for sock in opened:
+            with contextlib.suppress(OSError):  # already closed
+                sock.shutdown(socket.SHUT_RDWR)
 
 
-def _read_body(response: Any, limit: int, deadline: float) -> bytes:
-    """At most ``limit + 1`` bytes of the body (more says it was longer), read before ``deadline``: a server that
-    dribbles its page a byte at a time is cut off there, not after the whole page."""
+class _Tracked:
+    """An ``http.client`` connection whose sockets a :class:`_Sockets` knows about."""
+
+    def __init__(self, sockets: _Sockets, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = sockets.create_connection
+
+
+class _HTTPConnection(_Tracked, http.client.HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Tracked, http.client.HTTPSConnection):
+    pass
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, sockets: _Sockets) -> None:
+        super().__init__()
+        self.sockets = sockets
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPConnection, self.sockets), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, sockets: _Sockets, context: ssl.SSLContext) -> None:
+        super().__init__(context=context)
+        self.sockets, self.context = sockets, context
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_HTTPSConnection, self.sockets), req, context=self.context)
+
+
+class _Exchange:
+    """One run of requests and redirects, done in a worker thread; :func:`fetch` reads the outcome."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        jar: Jar,
+        data: Sequence[tuple[str, str]],
+        headers: Sequence[tuple[str, str]],
+        insecure: bool,
+        timeout: float,
+        body_limit: int,
+        user_agent: str,
+        proxy: str | None,
+    ) -> None:
+        self.url, self.jar, self.headers = url, jar, headers
+        self.body_limit, self.user_agent, self.proxy = body_limit, user_agent, proxy
+        self.method = "POST" if data else "GET"
+        self.body = urlencode(list(data)).encode("ascii") if data else None
+        self.deadline = time.monotonic() + timeout
+        self.sockets = _Sockets()
+        self.exchanges: list[Exchange] = []
+        self.error: BadInput | None = None
+        self.timed_out = False
+        # http.client refuses a response with more than 100 header lines; a page setting 150 cookies is
+        # exactly what the per-domain count is for. A one-shot CLI process may raise the module's cap.
+        if getattr(http.client, "_MAXHEADERS", 0) < MAX_RESPONSE_HEADERS:
+            setattr(http.client, "_MAXHEADERS", MAX_RESPONSE_HEADERS)  # noqa: B010 - a private constant, no setter
+        context = ssl.create_default_context()
+        if insecure:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        handlers: list[urllib.request.BaseHandler] = [
+            _NoRedirects(),
+            _HTTPHandler(self.sockets),
+            _HTTPSHandler(self.sockets, context),
+        ]
+        if proxy is not None:
+            handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+        self.opener = urllib.request.build_opener(*handlers)
+
+    def run(self, max_redirects: int) -> None:
+        try:
+            self._follow(max_redirects)
+        except BadInput as exc:
+            self.error = exc
+        except TimeoutError:
+            self.timed_out = True
+        finally:
+            self.sockets.release()
+
+    def _follow(self, max_redirects: int) -> None:
+        for _ in range(max_redirects + 1):
+            check_url(self.url)
+            request = urllib.request.Request(self.url, data=self.body, method=self.method)  # noqa: S310 - checked
+            request.add_header("User-Agent", self.user_agent)
+            for name, value in self.headers:
+                request.add_header(name, value)
+            sent = self.jar.header_for(self.url)
+            if sent:
+                request.add_header("Cookie", sent)
+            status, response_headers, content = self._send(request)
+            set_cookies = tuple(_wire_text(v) for v in response_headers.get_all("Set-Cookie") or ())
+            kept = tuple((n, _wire_text(v)) for n, v in response_headers.items()) if self.body_limit else ()
+            limit = self.body_limit
+            self.exchanges.append(
+                Exchange(
+                    self.method,
+                    self.url,
+                    status,
+                    set_cookies,
+                    sent or None,
+                    kept,
+                    content[:limit],
+                    len(content) > limit,
+                )
+            )
+            for line in set_cookies:
+                self.jar.set(line, self.url)
+            location = response_headers.get("Location")
+            if status not in {301, 302, 303, 307, 308} or not location:
+                return
+            try:
+                self.url = urljoin(self.url, _wire_text(location))
+            except ValueError:
+                raise BadInput(f"{_host(self.url)} redirects to {show(location, 80)}, which is not a URL") from None
+            if status in {301, 302, 303} and self.method == "POST":
+                self.method, self.body = "GET", None  # what browsers do; 307 and 308 repeat the POST
+        raise BadInput(f"more than {max_redirects} redirects (a redirect loop?)")
+
+    def _send(self, request: urllib.request.Request) -> tuple[int, Message, bytes]:
+        host = _host(self.url)
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the deadline passed")
+        try:
+            response = self.opener.open(request, timeout=remaining)
+        except urllib.error.HTTPError as exc:  # 3xx (not followed here), 4xx, 5xx: all carry headers
+            response = exc
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, ssl.SSLCertVerificationError):
+                raise BadInput(
+                    f"{host}'s TLS certificate is not trusted: {reason.verify_message} "
+                    "(for a self-signed development certificate use --insecure)"
+                ) from None
+            if isinstance(reason, TimeoutError) or time.monotonic() >= self.deadline:
+                raise TimeoutError("the deadline passed") from None
+            text = getattr(reason, "strerror", None) or str(reason)
+            via = f" through the proxy {_host(self.proxy)}" if self.proxy else ""
+            raise BadInput(f"cannot reach {host}{via}: {printable(text, 120)}") from None
+        except (http.client.HTTPException, OSError, ValueError) as exc:
+            raise self._failed(host, exc) from None
+        with response:
+            try:  # the body, as far as asked for: the server may still fail or stall here
+                return int(response.status), response.headers, _read_body(response, self.body_limit)
+            except (http.client.HTTPException, OSError, ValueError) as exc:
+                raise self._failed(host, exc) from None
+
+    def _failed(self, host: str, exc: Exception) -> Exception:
+        if isinstance(exc, TimeoutError) or time.monotonic() >= self.deadline:
+            return TimeoutError("the deadline passed")
+        return BadInput(f"the request to {host} failed: {type(exc).__name__}: {printable(str(exc), 120)}")
+
+
+def _read_body(response: Any, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes of the body (more says it was longer); the deadline cuts a dribbling server."""
     chunks: list[bytes] = []
     total = 0
     while limit and total <= limit:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the deadline passed")
         chunk = response.read1(min(1 << 16, limit + 1 - total))
         if not chunk:
             break
         chunks.append(chunk)
         total += len(chunk)
     return b"".join(chunks)
+
+
+def _host(url: str) -> str:
+    """The host (and port) of a URL for a message; at most 80 characters."""
+    try:
+        netloc = urlsplit(url).netloc
+    except ValueError:
+        netloc = url
+    return printable(netloc, 80)
 
 
 def _wire_text(header_value: str) -> str:

@@ -40,14 +40,13 @@ class Jar:
         if report.too_large or any(p.drops_in == "every browser" for p in report.problems):
             return
         parsed = parse_set_cookie(set_cookie)
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
+        _, host, url_path = url_parts(url)
         domain = (_usable(parsed.attribute("domain")) or "").lstrip(".").lower()
         if domain and not (host == domain or host.endswith("." + domain)):
             return  # browsers reject a Domain that does not cover the host
         path = _usable(parsed.attribute("path")) or ""
         if not path.startswith("/"):
-            path = _default_path(parts.path)
+            path = _default_path(url_path)
         key = (domain or host, path, parsed.name)
         if _expired(parsed):
             self._cookies.pop(key, None)
@@ -58,18 +57,17 @@ class Jar:
 
     def add(self, name: str, value: str, url: str) -> None:
         """A cookie the user already has (``--cookie``): host-only, Path=/."""
-        host = (urlsplit(url).hostname or "").lower()
+        host = url_parts(url)[1]
         self._cookies[(host, "/", name)] = _Stored(name, value, host, True, "/", False, False)
 
     def header_for(self, url: str) -> str:
-        parts = urlsplit(url)
-        host, path = (parts.hostname or "").lower(), parts.path or "/"
+        scheme, host, path = url_parts(url)
         chosen = [
             c
             for c in self._cookies.values()
             if (host == c.domain or (not c.host_only and host.endswith("." + c.domain)))
             and (path == c.path or path.startswith(c.path.rstrip("/") + "/"))
-            and (not c.secure or parts.scheme == "https" or host in {"localhost", "127.0.0.1", "::1"})
+            and (not c.secure or scheme == "https" or host in {"localhost", "127.0.0.1", "::1"})
         ]
         chosen.sort(key=lambda c: -len(c.path))
         return cookie_header([(c.name, c.value) for c in chosen])
@@ -85,6 +83,18 @@ class Jar:
             entry = counts.setdefault(host, [0, 0])
             entry[0] = max(entry[0], n)
         return tuple(DomainCount(d, n, p) for d, (n, p) in sorted(counts.items()))
+
+
+def url_parts(url: str) -> tuple[str, str, str]:
+    """(scheme, host, path) of a URL, the scheme and host lowercased and the path ``/`` at least.
+
+    A URL that does not parse (``http://[``, as a HAR file may hold) has no host.
+    """
+    try:
+        parts = urlsplit(url)
+        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.path or "/"
+    except ValueError:
+        return "", "", "/"
 
 
 def _usable(attribute: str | None) -> str | None:

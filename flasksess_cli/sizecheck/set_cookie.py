@@ -22,7 +22,22 @@ if TYPE_CHECKING:
 
 def wire_bytes(text: str) -> int:
     """Bytes on the wire of text held as UTF-8 (with ``surrogateescape`` for bytes that were not)."""
-    return len(text.encode("utf-8", "surrogateescape"))
+    return len(wire_encode(text))
+
+
+def wire_encode(text: str) -> bytes:
+    """Text as the bytes it stands for: UTF-8, and each ``surrogateescape`` character as its byte.
+
+    A lone surrogate of another kind cannot come from the wire, but a HAR file or a JSON
+    session can hold one; it counts as the 3 bytes UTF-8 would give it, never as an error.
+    """
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return b"".join(
+            char.encode("utf-8", "surrogateescape" if "\udc80" <= char <= "\udcff" else "surrogatepass")
+            for char in text
+        )
 
 
 # --- the Set-Cookie header, as Werkzeug writes it -----------------------------------------------
@@ -63,7 +78,7 @@ def quote_value(value: str) -> str:
     """The value as Werkzeug sends it: as is, or DQUOTEd with octal escapes (Flask's values never need it)."""
     if _NO_QUOTE.fullmatch(value):
         return value
-    raw = value.encode("utf-8", "surrogateescape")
+    raw = wire_encode(value)
     return '"' + _SLASH.sub(lambda m: _SLASH_MAP[m.group()], raw).decode("ascii") + '"'
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from flasksess_cli.cli import cli
 from flasksess_cli.codec.session_json import to_typed
-from flasksess_cli.sizecheck.pricing import price_session, session_cookie
+from flasksess_cli.sizecheck.pricing import session_cookie
 from tests.conftest import Invoke
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -125,16 +125,6 @@ def test_session_report_names_the_costliest_keys_with_advice(invoke: Invoke) -> 
     assert "keep ids in the session, not objects" in advice
     assert "Flask-Session with Redis or a database" in advice
     assert cookie["session"]["flashes"] == 1
-
-
-def test_each_key_costs_its_marginal_size_in_the_compressed_cookie() -> None:
-    session = BIG_CART | {"user_id": 42, "theme": "dark"}
-    size = price_session(session, timestamp=1_800_000_000)
-    whole = len(session_cookie(session, timestamp=1_800_000_000).value)
-    assert size.cookie_bytes == whole and size.compressed
-    for cost in size.keys:
-        rest = {k: v for k, v in session.items() if k != cost.key}
-        assert cost.cookie_bytes == whole - len(session_cookie(rest, timestamp=1_800_000_000).value)
 
 
 def test_flashes_advice_when_stale_flashes_are_what_costs(invoke: Invoke) -> None:

@@ -174,7 +174,7 @@ def test_the_flask_commands_module_imports_only_the_light_root() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert eval(result.stdout) == [  # noqa: S307 - our own output, a list literal
-        "flasksess_cli", "flasksess_cli.cli", "flasksess_cli.cli.common", "flasksess_cli.errors",
+        "flasksess_cli", "flasksess_cli.cli", "flasksess_cli.cli.common", "flasksess_cli.defaults", "flasksess_cli.errors",
         "flasksess_cli.integrations", "flasksess_cli.integrations.flask_commands", "flasksess_cli.keys",
     ]  # fmt: skip
 

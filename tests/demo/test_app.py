@@ -147,7 +147,17 @@ def test_inspector_bars_show_sizes(client: FlaskClient) -> None:
 def test_the_chart_draws_a_cookie_past_the_limit_past_the_line() -> None:
     from flasksess_cli.demo.app import Inspector
 
-    inspector = Inspector("session", "v", None, None, None, 3, 5100, 2)
+    inspector = Inspector(
+        "session",
+        "v",
+        error=None,
+        session_text="",
+        signed=None,
+        size=None,
+        sent_generation=3,
+        sent_size=5100,
+        seen_generation=2,
+    )
     assert inspector.dropped and inspector.over_by == 5100 - 4096
     [rejected] = inspector.bars  # no cookie came back: only the rejected one is drawn
     assert rejected.state == "rejected" and rejected.width > rejected.limit
