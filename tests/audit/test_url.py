@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -272,6 +273,35 @@ def test_a_slow_server_is_cut_off_at_the_deadline(invoke: Invoke, slow_server: s
     result = invoke(["audit", "url", "--timeout", "1.5", f"{slow_server}/"])
     assert result.exit_code == 3 and result.stdout == ""
     assert result.stderr.count("Error:") == 1 and "within 1.5 seconds" in result.stderr
+
+
+@pytest.fixture
+def resetting_server() -> Iterator[str]:
+    """Answers 404 with the start of a long body, then resets the connection (SO_LINGER 0)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 100000\r\n\r\n<html>")
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_connection_reset_while_an_error_page_is_read_is_one_error(invoke: Invoke, resetting_server: str) -> None:
+    result = invoke(["audit", "url", "--no-builtin", f"{resetting_server}/"])
+    assert (result.exit_code, result.stdout) == (3, ""), result.stderr
+    assert result.stderr.startswith("Error: the request to 127.0.0.1:") and result.stderr.count("\n") == 1
 
 
 def test_memory_stays_bounded_on_a_huge_page(serve: Serve) -> None:
