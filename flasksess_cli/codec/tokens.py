@@ -242,6 +242,16 @@ def _unslash(match: re.Match[bytes]) -> bytes:
     return escaped if len(escaped) == 1 else int(escaped, 8).to_bytes(1, "big")
 
 
+#: What Werkzeug's ``dump_cookie`` escapes in a quoted cookie value (``\\ooo``, ``\\"``, ``\\\\``): a browser then holds
+#: and sends back only printable ASCII, which Werkzeug unquotes to the user id Flask-Login signed.
+_SLASH = re.compile(rb'[\x00-\x1f",;\\\x7f-\xff]')
+
+
+def _slash(match: re.Match[bytes]) -> bytes:
+    char = match.group()
+    return b"\\" + char if char in b'"\\' else b"\\%03o" % ord(char)
+
+
 # --- keys and MACs ---------------------------------------------------------------------------------
 
 
@@ -359,8 +369,17 @@ def sign_token(
     material = key_bytes(signing_key, rules)
     if rules.envelope == "remember":
         user_id = _user_id(data)
+        try:
+            size = len(user_id.encode("utf-8"))
+        except UnicodeEncodeError:
+            raise BadInput(
+                "the user id holds a lone surrogate, which Flask-Login cannot UTF-8 encode to sign it: it fails with "
+                "UnicodeEncodeError (HTTP 500) at the login"
+            ) from None
         text = f"{user_id}|{remember_digest(user_id, material, rules.digest)}"
-        return SignedCookie(text, False, len(user_id.encode("utf-8")), signed_with, tuple(notes))
+        if not text.isprintable():  # control or format characters: the cookie as Werkzeug sets it, quoted
+            text = '"' + _SLASH.sub(_slash, text.encode("utf-8")).decode("ascii") + '"'
+        return SignedCookie(text, False, size, signed_with, tuple(notes))
     if rules.framework == "flask-wtf" and not (isinstance(data, str) and data.isascii()):
         what = "text with non-ASCII characters" if isinstance(data, str) else f"a JSON {_json_kind(data)}"
         raise BadInput(

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Invoke
+from tests.conftest import Invoke, Serve
 from tests.tokenapps import flask_app, hypercorn_server, quart_app, starlette_app, uvicorn_server
 
 KEY = "flasksess-demo-key-café"
@@ -164,6 +164,28 @@ def test_a_remember_cookie_flasksess_signs_logs_in_with_flask_login(invoke: Invo
     other = app.test_client()
     other.set_cookie("remember_token", wrong)
     assert other.get("/me").get_data(as_text=True) == "anonymous"
+
+
+@pytest.mark.parametrize("user", ["a\x1bb[2J", "\u202e7", 'x\x00"\\;,\x9b'])
+def test_a_remember_cookie_for_a_user_id_with_control_characters_is_printed_as_werkzeug_quotes_it(
+    invoke: Invoke, serve: Serve, user: str
+) -> None:
+    """Printed raw, its control characters reached the terminal (and no browser keeps such a cookie); quoted with
+    Werkzeug's octal escapes, it is what Flask-Login's response sets, and the app logs that user in."""
+    forged = invoke(["sign", "--format", "flask-login-remember", "-k", KEY, json.dumps(user)])
+    assert forged.exit_code == 0 and forged.stdout.isascii() and forged.stdout[:-1].isprintable(), forged.stdout
+    base = serve(flask_app(KEY))
+    cookie = {"Cookie": f"remember_token={forged.stdout.strip()}"}
+    request = urllib.request.Request(f"{base}/me", headers=cookie)  # noqa: S310 - 127.0.0.1
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - 127.0.0.1
+        assert response.read().decode() == user
+
+
+@pytest.mark.parametrize("user", ['"\\ud800"', '"7\\udc80"'])
+def test_a_remember_cookie_for_a_user_id_flask_login_cannot_encode_is_one_error(invoke: Invoke, user: str) -> None:
+    result = invoke(["sign", "--format", "flask-login-remember", "-k", KEY, user])
+    assert (result.exit_code, result.stdout) == (3, "")
+    assert result.stderr.startswith("Error: the user id holds a lone surrogate") and result.stderr.count("\n") == 1
 
 
 def test_a_quoted_remember_cookie_is_unquoted_as_werkzeug_does(
