@@ -407,7 +407,7 @@ def url_audit(result: UrlAudit, *, as_json: bool, app: SessionSettings | None = 
     if search is not None and search.found is not None:
         rows += [
             ("risk", "whoever has the key can forge every artefact it signs: sessions, logins, CSRF tokens"),
-            ("tried", _searched(search)),
+            ("tried", untrusted(_searched(search))),  # it names the wordlists the user typed: text, not markup
             ("fix", _FIX),
         ]
     console.print(grid(rows))

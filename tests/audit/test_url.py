@@ -237,6 +237,19 @@ def test_a_lookalike_cookie_does_not_hide_the_real_token_and_hostile_names_stay_
     assert not any(c in human.stdout + human.stderr for c in "\x1b\u202e\x9b")
 
 
+def test_a_wordlist_named_with_markup_is_text_when_the_key_is_found(invoke: Invoke, serve: Serve, tmp_path: Any) -> None:
+    """The report's 'tried' row names the wordlists: read as rich markup, '[/]' was a MarkupError traceback (exit 70)
+    and '[link=...]' a hyperlink on a terminal."""
+    folder = tmp_path / "[link=https:evil.example][bold]w["
+    folder.mkdir()
+    wordlist = folder / "]x"
+    wordlist.write_text("not-the-key\n")
+    result = invoke(["audit", "url", "--wordlist", str(wordlist), f"{serve(flask_app(WEAK))}/login"])
+    assert result.exit_code == 1 and result.stdout.splitlines()[1] == WEAK, result.stderr
+    tried = next(line for line in result.stdout.splitlines() if line.startswith("tried"))
+    assert f"; {wordlist})" in tried
+
+
 @pytest.fixture
 def slow_server() -> Iterator[str]:
     """Sends its headers, then one byte of body every 0.2 s, forever (or until the client leaves)."""
