@@ -134,7 +134,7 @@ def _cookie_rows(
             ),
             ("session id", Text(plain(cookie.session_id or ""))),
             ("signature", digest + " (verify checks it with salt 'flask-session')"),
-            ("rules", cookie.rules.describe()),
+            ("rules", untrusted(cookie.rules.describe())),  # it quotes the salt, which --salt or --app set
             *(("note", Text(plain(remark), style="yellow")) for remark in notes),
         ]
     from flasksess_cli.codec.session_json import python_text
@@ -187,7 +187,7 @@ def _cookie_rows(
         )))  # fmt: skip
     rows += [("note", untrusted(remark, style="yellow")) for remark in (*cookie.notes, *notes)]
     rows.append(("signature", digest))
-    rows.append(("rules", cookie.rules.describe()))
+    rows.append(("rules", untrusted(cookie.rules.describe())))  # it quotes the salt, which --salt or --app set
     return rows
 
 

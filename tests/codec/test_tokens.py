@@ -112,6 +112,18 @@ def test_a_csrf_token_flask_wtf_would_answer_500_is_not_signed(
     assert result.stderr.startswith("Error: a Flask-WTF CSRF token holds the session's csrf_token, ASCII text")
 
 
+@pytest.mark.parametrize("salt", ["[/]", "[link=https://evil.example/]s"])
+def test_a_salt_with_markup_is_shown_as_text(invoke: Invoke, salt: str) -> None:
+    """The 'rules' row quotes the salt (--salt, or an app's WTF_CSRF_* setting): read as rich markup, '[/]' was a
+    MarkupError traceback (exit 70) and '[link=...]' a hyperlink on a terminal."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    token = URLSafeTimedSerializer(KEY, salt=salt).dumps("a1" * 20)
+    result = invoke(["verify", "-k", KEY, "--format", "flask-wtf-csrf", "--salt", salt, token])
+    assert result.exit_code == 0, result.stderr
+    assert f"salt {salt!r}" in result.stdout
+
+
 def test_wtf_csrf_secret_key_and_time_limit_are_read_from_the_app(login_page: tuple[Any, Any, str, str]) -> None:
     import flasksess_cli as fs
 
