@@ -13,6 +13,7 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -237,7 +238,9 @@ def test_a_lookalike_cookie_does_not_hide_the_real_token_and_hostile_names_stay_
     assert not any(c in human.stdout + human.stderr for c in "\x1b\u202e\x9b")
 
 
-def test_a_wordlist_named_with_markup_is_text_when_the_key_is_found(invoke: Invoke, serve: Serve, tmp_path: Any) -> None:
+def test_a_wordlist_named_with_markup_is_text_when_the_key_is_found(
+    invoke: Invoke, serve: Serve, tmp_path: Path
+) -> None:
     """The report's 'tried' row names the wordlists: read as rich markup, '[/]' was a MarkupError traceback (exit 70)
     and '[link=...]' a hyperlink on a terminal."""
     folder = tmp_path / "[link=https:evil.example][bold]w["
