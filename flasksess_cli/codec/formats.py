@@ -217,6 +217,8 @@ class Shape(NamedTuple):
     #: The JSON text had the standard library's default spacing (", " and ": "): json.dumps, not a compact writer.
     spaced: bool = False
     compressed: bool = False
+    #: The payload can only be URL-safe base64 (``-``, ``_``, or a length no padded base64 has): never Starlette's.
+    urlsafe: bool = False
 
 
 class Recognition(NamedTuple):
@@ -268,7 +270,8 @@ def shape(value: str) -> Shape | None:
     if read is None:
         return Shape(envelope, mac, standard, compressed=compressed)
     data, spaced = read
-    return Shape(envelope, mac, standard, data, True, spaced, compressed)
+    urlsafe = not compressed and (bool(_URLSAFE_ONLY.search(payload)) or len(payload) % 4 != 0)
+    return Shape(envelope, mac, standard, data, True, spaced, compressed, urlsafe)
 
 
 def _decoded_size(text: str) -> int | None:
@@ -395,6 +398,10 @@ def _timed(found: Shape) -> list[tuple[TokenFormat, str]]:
     if isinstance(data, str):
         why = "the payload is a JSON string, which no session holds"
         return _suggest(ITSDANGEROUS, why, *FLASK_SECURITY, FLASK_WTF_CSRF, QUART_AUTH)
+    if isinstance(data, dict) and found.spaced and not found.compressed and found.urlsafe:
+        why = "a JSON object written by json.dumps with its default spacing, in URL-safe base64: an itsdangerous "
+        why += "serializer given json (Flask writes compact JSON, Starlette standard base64)"
+        return _suggest(ITSDANGEROUS, why, FLASK_SESSION)
     if isinstance(data, dict) and found.spaced and not found.compressed:
         why = "a JSON object written by json.dumps with its default spacing: Starlette's"
         return _suggest(STARLETTE_SESSION, why, ITSDANGEROUS)

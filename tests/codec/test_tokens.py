@@ -291,6 +291,26 @@ def test_a_starlette_session_is_not_read_with_flasks_tags(invoke: Invoke) -> Non
     assert code == 0 and document["session"] == {" t": [1, 2]}  # plain JSON: Starlette has no tags
 
 
+@pytest.mark.parametrize("session", [{"user": "x"}, {"q": ">>>"}])  # unpadded; a '-' in a padded length
+def test_spaced_json_in_url_safe_base64_is_an_itsdangerous_token_not_a_starlette_session(
+    invoke: Invoke, session: dict[str, Any]
+) -> None:
+    """json.dumps' spacing alone was taken for Starlette's, and decode then failed (exit 3, "Starlette answers HTTP
+    500") on a valid token of an itsdangerous serializer given json; Starlette's own cookie stays Starlette's."""
+    import base64
+
+    from itsdangerous import URLSafeTimedSerializer
+    from starlette.middleware.sessions import SessionMiddleware
+
+    token = URLSafeTimedSerializer(KEY, serializer=json).dumps(session)
+    code, document = run_json(invoke, ["decode", token])
+    assert code == 0 and document["format"] == "itsdangerous" and document["data"] == session
+    signer = SessionMiddleware(app=None, secret_key=KEY).signer  # type: ignore[arg-type]
+    cookie = signer.sign(base64.b64encode(json.dumps(session).encode())).decode()
+    code, document = run_json(invoke, ["decode", cookie])
+    assert code == 0 and document["format"] == "starlette-session" and document["session"] == session
+
+
 # --- Quart-Auth (Hypercorn) -----------------------------------------------------------------------
 
 
