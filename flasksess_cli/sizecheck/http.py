@@ -127,18 +127,23 @@ def fetch(
 def check_url(url: str) -> None:
     """Only http:// and https:// URLs with a host (urllib would also open file:, ftp: and data:), and only printable
     text: a control character, a bidi override or an undecodable byte would reach the terminal in a message."""
+    problem = url_problem(url)
+    if problem is not None:
+        raise BadInput(f"{show(url, 80)} {problem}")
+
+
+def url_problem(url: str) -> str | None:
+    """Why :func:`check_url` refuses ``url`` (``is not an http:// or https:// URL``), or None."""
     try:
         parts = urlsplit(url)
         usable = parts.scheme.lower() in {"http", "https"} and bool(parts.hostname)
     except ValueError:  # "http://[": an unclosed IPv6 bracket, a netloc that changes under NFKC
         usable = False
     if not usable:
-        raise BadInput(f"{show(url, 80)} is not an http:// or https:// URL")
+        return "is not an http:// or https:// URL"
     if not url.isprintable():
-        raise BadInput(
-            f"{show(url, 80)} has characters that are not printable text "
-            "(control or format characters, or bytes that are not UTF-8)"
-        )
+        return "has characters that are not printable text (control or format characters, or bytes that are not UTF-8)"
+    return None
 
 
 class _Sockets:
@@ -297,10 +302,15 @@ class _Exchange:
             location = response_headers.get("Location")
             if status not in {301, 302, 303, 307, 308} or not location:
                 return
+            location = _wire_text(location)
             try:
-                self.url = urljoin(self.url, _wire_text(location))
+                target = urljoin(self.url, location)
             except ValueError:
-                raise BadInput(f"{_host(self.url)} redirects to {show(location, 80)}, which is not a URL") from None
+                target = ""
+            problem = url_problem(target)  # the server's URL, not the user's: the message says whose it is
+            if problem is not None:
+                raise BadInput(f"{_host(self.url)} redirects to {show(location, 80)}, which {problem}")
+            self.url = target
             if status in {301, 302, 303} and self.method == "POST":
                 self.method, self.body = "GET", None  # what browsers do; 307 and 308 repeat the POST
         raise BadInput(f"more than {max_redirects} redirects (a redirect loop?)")

@@ -203,15 +203,20 @@ def test_malformed_tokens_and_binary_bodies_are_no_crash(invoke: Invoke, serve: 
         assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
 
 
-@pytest.mark.parametrize("location", ["http://[x/", "http://a\x1bb/"])
+@pytest.mark.parametrize("location", ["http://[x/", "http://a\x1bb/", "/\u202e", "ftp://a/"])  # U+202E: as UTF-8
 def test_a_redirect_to_no_url_is_one_error(invoke: Invoke, serve: Serve, location: str) -> None:
+    """The message names the server's redirect, not the URL the user typed, as what is wrong."""
+
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response("302 Found", [("Location", location), ("Content-Length", "0")])
+        wire = location.encode("utf-8").decode("latin-1")  # WSGI headers are Latin-1 text: these are UTF-8 bytes
+        start_response("302 Found", [("Location", wire), ("Content-Length", "0")])
         return [b""]
 
-    result = invoke(["audit", "url", f"{serve(app)}/"])
+    base = serve(app)
+    result = invoke(["audit", "url", f"{base}/"])
     assert result.exit_code == 3 and result.stdout == "", result.stderr
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1 and "\x1b" not in result.stderr
+    assert result.stderr.startswith(f"Error: {base.split('//')[1]} redirects to {location!r}, which "), result.stderr
 
 
 def test_a_lookalike_cookie_does_not_hide_the_real_token_and_hostile_names_stay_text(
