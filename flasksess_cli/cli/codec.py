@@ -26,6 +26,7 @@ from flasksess_cli.cli.options import (
     select_rules,
     session_form,
     session_form_options,
+    sign_format_option,
     url_source_options,
 )
 from flasksess_cli.errors import ExitCode
@@ -147,7 +148,7 @@ def verify(
 
 @click.command(cls=Command, epilog=ENV_APP_KEY)
 @click.argument("session_text", metavar="[SESSION]", default="-", shell_complete=complete_at_file)
-@format_option
+@sign_format_option
 @session_form_options
 @key_options
 @scheme_options

@@ -216,14 +216,25 @@ scheme_options = _stack(
     legacy_epoch_option,
 )
 
+_FORMAT_NAMES = (
+    "flask-session, flask-wtf-csrf, flask-login-remember, starlette-session, quart-auth, flask-security-<token> "
+    "(token, confirm, reset, login, change-email, tf-validity, tf-setup, us-setup, wan, refresh), itsdangerous, "
+    "itsdangerous-untimed, flask-session-id"
+)
 format_option = click.option(
     "--format",
     "token_format",
     type=click.Choice(defaults.TOKEN_FORMATS),
     metavar="NAME",
-    help="What the value is: flask-session, flask-wtf-csrf, flask-login-remember, starlette-session, quart-auth, "
-    "flask-security-<token> (token, confirm, reset, login, change-email, tf-validity, tf-setup, us-setup, wan, "
-    "refresh), itsdangerous, itsdangerous-untimed, flask-session-id [default: what its shape suggests].",
+    help=f"What the value is: {_FORMAT_NAMES} [default: what its shape suggests].",
+)
+#: sign has no value to take a shape from: it writes Flask's session cookie unless told otherwise.
+sign_format_option = click.option(
+    "--format",
+    "token_format",
+    type=click.Choice(defaults.TOKEN_FORMATS),
+    metavar="NAME",
+    help=f"What to write: {_FORMAT_NAMES} [default: flask-session, the session cookie].",
 )
 
 #: Whose rules apply: --flask VERSION, --quart VERSION (current Flask unless given, or the installed release with --app).

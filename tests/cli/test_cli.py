@@ -327,3 +327,10 @@ def test_arbitrary_input_never_makes_a_traceback(invoke: Invoke, text: str) -> N
         assert result.exit_code in {0, 1, 3}
         if result.exit_code == 3:
             assert result.stdout == "" and result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+
+
+def test_sign_help_says_what_it_writes_without_format(invoke: Invoke) -> None:
+    """sign has no value whose shape could choose the format: its help said "[default: what its shape suggests]"."""
+    help_text = " ".join(invoke(["sign", "--help"]).stdout.split())
+    assert "[default: flask-session, the session cookie]" in help_text and "shape suggests" not in help_text
+    assert "[default: what its shape suggests]" in " ".join(invoke(["decode", "--help"]).stdout.split())
