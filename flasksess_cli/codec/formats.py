@@ -252,8 +252,9 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{16,}")
 _PEEK_BYTES = 64 * 1024
 
 
-def shape(value: str) -> Shape | None:
-    """The layout of ``value``, or None when it is no signed token at all."""
+def shape(value: str, *, read: bool = True) -> Shape | None:
+    """The layout of ``value``, or None when it is no signed token at all; without ``read``, its payload is not
+    decoded (a compressed one inflates up to 64 KiB: a page of them costs that much per token)."""
     remember = _REMEMBER.fullmatch(value)
     if remember:
         return Shape("remember", len(remember.group(2)) // 2, value=remember.group(1), readable=True)
@@ -266,10 +267,12 @@ def shape(value: str) -> Shape | None:
     compressed = payload.startswith(".")
     envelope: Envelope = "timed" if timed else "untimed"
     standard = bool(_STANDARD_ONLY.search(payload)) and not compressed
-    read = _read_payload(payload[1:] if compressed else payload, compressed=compressed, standard=standard)
-    if read is None:
+    found = None
+    if read:
+        found = _read_payload(payload[1:] if compressed else payload, compressed=compressed, standard=standard)
+    if found is None:
         return Shape(envelope, mac, standard, compressed=compressed)
-    data, spaced = read
+    data, spaced = found
     urlsafe = not compressed and (bool(_URLSAFE_ONLY.search(payload)) or len(payload) % 4 != 0)
     return Shape(envelope, mac, standard, data, True, spaced, compressed, urlsafe)
 
