@@ -31,13 +31,14 @@ if TYPE_CHECKING:
     from flasksess_cli.settings import Given, SessionSettings
 
 
-@click.group(cls=Group, epilog=ENV_AUDIT_KEY, short_help="Is my key, or the key behind a cookie, guessable?")
+@click.group(cls=Group, epilog=ENV_AUDIT_KEY, short_help="Is my key, or the key behind a cookie or page, guessable?")
 def audit() -> None:
-    """Check that nobody can guess your secret key: the key itself, or the key behind a cookie.
+    """Check that nobody can guess your secret key: the key itself, or the key behind a cookie, a token or a page.
 
     \b
     Exit codes: 0 nothing guessable found; 1 the key is guessable (weak,
-    published, or found in a list); 2 usage error; 3 input unreadable.
+    published, or found in a list); 2 usage error; 3 input unreadable (or
+    the page cannot be fetched).
     """
 
 

@@ -334,3 +334,9 @@ def test_sign_help_says_what_it_writes_without_format(invoke: Invoke) -> None:
     help_text = " ".join(invoke(["sign", "--help"]).stdout.split())
     assert "[default: flask-session, the session cookie]" in help_text and "shape suggests" not in help_text
     assert "[default: what its shape suggests]" in " ".join(invoke(["decode", "--help"]).stdout.split())
+
+
+def test_the_audit_summary_names_pages_too(invoke: Invoke) -> None:
+    """audit url and the token formats landed; the summaries a newcomer reads first still said "a cookie" alone."""
+    assert "the key behind a cookie or page, guessable?" in invoke(["--help"]).stdout
+    assert "a cookie, a token or a page" in " ".join(invoke(["audit", "--help"]).stdout.split())
