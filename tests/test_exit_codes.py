@@ -96,6 +96,12 @@ CONTRACT: list[tuple[str, list[str], str | None, ExitCode]] = [
     ("audit url: not a URL", ["audit", "url", "file:///etc/passwd"], None, ExitCode.BAD_INPUT),
     ("audit url: bad option", ["audit", "url", "--timeout", "0", "{weak}/login"], None, ExitCode.USAGE),
     ("audit url: nothing listening", ["audit", "url", "http://127.0.0.1:1/"], None, ExitCode.BAD_INPUT),
+    (
+        "audit url: a header with a line break",
+        ["audit", "url", "-H", "X: a\r\nY: b", "{weak}/login"],
+        None,
+        ExitCode.USAGE,
+    ),
     ("audit url: an IPv6 host unclosed", ["audit", "url", "http://[x/"], None, ExitCode.BAD_INPUT),
     ("audit url: a control character", ["audit", "url", "http://a\x1bb/"], None, ExitCode.BAD_INPUT),
     (

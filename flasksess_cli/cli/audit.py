@@ -254,7 +254,8 @@ def audit_url(
     the engine searches fastest is searched (published keys and the field's shared list,
     then your wordlists), and with the key found every artefact is checked with it.
     Nothing is needed but the URL: a login page shows enough. Exit 1 when the key is
-    found, 0 when not (or nothing signed is shown), 130/143/129 when stopped.
+    found, 0 when not (or nothing signed is shown), 3 when the page cannot be fetched,
+    130/143/129 when stopped.
 
     \b
     Examples:

@@ -308,6 +308,8 @@ def pair_option(ctx: click.Context, param: click.Parameter, values: tuple[str, .
         key, sep, rest = value.partition(separator)
         if not sep or not key.strip():
             raise click.BadParameter(f"{show(value)} is not {param.metavar}", ctx=ctx, param=param)
+        if any(char in value for char in "\r\n\0"):  # header injection; the value may be a bearer token: not echoed
+            raise click.BadParameter(f"{show(key)}'s value holds a line break or NUL", ctx=ctx, param=param)
         pairs.append((key.strip(), rest.strip() if separator == ":" else rest))
     return pairs
 

@@ -271,7 +271,7 @@ _QUOTES_EATEN = r"[{,]\s*[A-Za-z_][\w-]*\s*:"
 def value_from_text(text: str, form: str = "typed", *, rules: Rules) -> Any:
     """What to sign in ``rules``' format: a session (:func:`session_from_text`), or a token's value (any JSON)."""
     if rules.is_flask_session:
-        return session_from_text(text, form, tags=rules.tags)
+        return session_from_text(text, form, tags=rules.tags, other_kinds=" (a token of another kind: --format NAME)")
     if form == "tagged":
         raise BadInput("--tagged is Flask's session JSON; a token's value is plain (typed) JSON")
     value = _parsed(text, form, "the value")
@@ -280,11 +280,14 @@ def value_from_text(text: str, form: str = "typed", *, rules: Rules) -> Any:
     return value
 
 
-def session_from_text(text: str, form: str = "typed", *, tags: Tags = "flask") -> dict[Any, Any]:
-    """A session written as typed JSON (``decode --json``'s "session"), the release's tagged JSON, or a Python literal."""
+def session_from_text(text: str, form: str = "typed", *, tags: Tags = "flask", other_kinds: str = "") -> dict[Any, Any]:
+    """A session written as typed JSON (``decode --json``'s "session"), the release's tagged JSON, or a Python literal.
+
+    ``other_kinds`` ends the message for a value that is no session (sign says how to sign a token).
+    """
     value = _parsed(text, form, "the session", tags=tags)
     if not isinstance(value, dict):
-        raise BadInput(f"a session is a JSON object (a dict), not {type(value).__name__}")
+        raise BadInput(f"a session is a JSON object (a dict), not {type(value).__name__}{other_kinds}")
     return value
 
 
