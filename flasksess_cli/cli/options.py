@@ -221,21 +221,21 @@ _FORMAT_NAMES = (
     "(token, confirm, reset, login, change-email, tf-validity, tf-setup, us-setup, wan, refresh), itsdangerous, "
     "itsdangerous-untimed, flask-session-id"
 )
-format_option = click.option(
-    "--format",
-    "token_format",
-    type=click.Choice(defaults.TOKEN_FORMATS),
-    metavar="NAME",
-    help=f"What the value is: {_FORMAT_NAMES} [default: what its shape suggests].",
-)
+
+
+def _format_option(what: str, default: str) -> Decorator:
+    return click.option(
+        "--format",
+        "token_format",
+        type=click.Choice(defaults.TOKEN_FORMATS),
+        metavar="NAME",
+        help=f"{what}: {_FORMAT_NAMES} [default: {default}].",
+    )
+
+
+format_option = _format_option("What the value is", "what its shape suggests")
 #: sign has no value to take a shape from: it writes Flask's session cookie unless told otherwise.
-sign_format_option = click.option(
-    "--format",
-    "token_format",
-    type=click.Choice(defaults.TOKEN_FORMATS),
-    metavar="NAME",
-    help=f"What to write: {_FORMAT_NAMES} [default: flask-session, the session cookie].",
-)
+sign_format_option = _format_option("What to write", "flask-session, the session cookie")
 
 #: Whose rules apply: --flask VERSION, --quart VERSION (current Flask unless given, or the installed release with --app).
 rules_options = _stack(
