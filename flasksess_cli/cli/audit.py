@@ -211,6 +211,8 @@ def audit_cookie(
     finally:
         lists.close_wordlists(opened)
     render.cookie_audit(result, as_json=as_json, app=settings)
+    if result.found is None and not result.interrupted and not as_json:
+        render.other_formats(recognition)
     ctx.exit(result.exit_code)
 
 

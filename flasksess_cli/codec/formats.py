@@ -411,10 +411,8 @@ def _timed(found: Shape) -> list[tuple[TokenFormat, str]]:
     if isinstance(data, dict) and "ver" in data and "uid" in data:
         why = "a JSON object with 'ver' and 'uid': Flask-Security's authentication token"
         return _suggest(FORMATS["flask-security-token"], why, ITSDANGEROUS, *FLASK_SECURITY)
-    if isinstance(data, dict):
-        return _suggest(
-            FLASK_SESSION, "a compact JSON object: what Flask writes", ITSDANGEROUS, STARLETTE_SESSION, *FLASK_SECURITY
-        )
+    if isinstance(data, dict):  # not Starlette's: its json.dumps spaces the JSON, and "{}" is "e30=", standard base64
+        return _suggest(FLASK_SESSION, "a compact JSON object: what Flask writes", ITSDANGEROUS, *FLASK_SECURITY)
     led = (
         isinstance(data, list) and data and isinstance(data[0], str) and _HEX.fullmatch(data[0]) and len(data[0]) == 32
     )

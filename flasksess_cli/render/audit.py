@@ -157,6 +157,21 @@ def assumed_format(recognition: Recognition | None) -> None:
     note(f"Note: taking it for a {recognition.format.title} ({plain(recognition.why)}){also}.")
 
 
+def other_formats(recognition: Recognition | None) -> None:
+    """On stderr, after a search of a value taken for Flask's session found nothing: what else it could be.
+
+    An itsdangerous token of a compact JSON object is laid out exactly as a session cookie;
+    only its salt differs, and the search used the session's.
+    """
+    if recognition is None or recognition.format.name != "flask-session" or recognition.certain:
+        return
+    others = ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
+    note(
+        f"Note: searched as a Flask session cookie, which its shape suggests; it could also be: {others}, "
+        "each signed with its own salt (--format names one; --salt gives an app's own)."
+    )
+
+
 def cookie_audit(result: CookieAudit, *, as_json: bool, app: SessionSettings | None = None) -> None:
     if result.stopped_by == "closed-output":
         return  # nobody reads the output: end quietly (exit 141)

@@ -165,3 +165,22 @@ def test_a_remember_cookie_is_searched_in_parallel_with_latin_1_readings(engine:
 def test_latin_1_readings_of_non_ascii_lines(lines: bytes, expected: list[tuple[int, bytes]]) -> None:
     assert [(r.offset, r.key) for r in special_readings(lines, len(lines), latin1=True)] == expected
     assert all(r.variant != "latin-1" for r in special_readings(lines, len(lines)))
+
+
+def test_a_search_of_what_looks_like_a_session_says_what_else_it_could_be(invoke: Invoke, tmp_path: Path) -> None:
+    """An itsdangerous token of a compact JSON object is laid out as a session cookie: only its salt tells."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    token = URLSafeTimedSerializer("reset-key", salt="password-reset").dumps({"user_id": 1})
+    words = tmp_path / "words.txt"
+    words.write_text("reset-key\n")
+    missed = invoke(["audit", "cookie", "--no-builtin", "--wordlist", str(words), token])
+    assert missed.exit_code == 0 and missed.stdout.startswith("NOT FOUND")
+    assert (
+        "searched as a Flask session cookie, which its shape suggests; it could also be: itsdangerous" in missed.stderr
+    )
+    assert "Starlette" not in missed.stderr  # Starlette spaces its JSON and writes standard base64
+    options = ["--format", "itsdangerous", "--salt", "password-reset"]
+    found = invoke(["audit", "cookie", "--no-builtin", *options, "--wordlist", str(words), token])
+    assert found.exit_code == 1 and "it could also be" not in found.stderr
+    assert "it could also be" not in invoke(["audit", "cookie", "--json", "--no-builtin", token]).stderr
