@@ -107,6 +107,7 @@ def error_funnel() -> Iterator[None]:
     line each on stderr; a bare group (``flasksess``, ``flasksess audit``) shows its formatted
     help, on the stream and with the code click uses for that.
     """
+    _buffered_stdout()
     try:
         with _warnings_on_stderr():
             yield
@@ -133,6 +134,19 @@ def error_funnel() -> Iterator[None]:
         _output_closed()
     except Exception as exc:  # a bug: keep it visible, and say so with the internal-error code
         _internal_error(exc)
+
+
+def _buffered_stdout() -> None:
+    """Under PYTHONUNBUFFERED (``python -u``) stdout's text layer writes to the raw file, and ignores a
+    short write: a reader that leaves in the middle of a large output goes unnoticed (exit 0, not
+    141). A buffered writer finishes every write or raises; line buffering keeps lines prompt."""
+    import io
+
+    raw = getattr(sys.stdout, "buffer", None)
+    if isinstance(raw, io.FileIO) and isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout = io.TextIOWrapper(
+            io.BufferedWriter(raw), encoding=sys.stdout.encoding, errors=sys.stdout.errors, line_buffering=True
+        )
 
 
 class _OutputClosed(Exception):
