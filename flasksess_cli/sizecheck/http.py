@@ -274,7 +274,7 @@ class _Exchange:
     def _follow(self, max_redirects: int) -> None:
         for _ in range(max_redirects + 1):
             check_url(self.url)
-            request = urllib.request.Request(self.url, data=self.body, method=self.method)  # noqa: S310 - checked
+            request = urllib.request.Request(_as_sent(self.url), data=self.body, method=self.method)  # noqa: S310
             request.add_header("User-Agent", self.user_agent)
             for name, value in self.headers:
                 request.add_header(name, value)
@@ -348,6 +348,20 @@ class _Exchange:
         if isinstance(exc, TimeoutError) or time.monotonic() >= self.deadline:
             return TimeoutError("the deadline passed")
         return BadInput(f"the request to {host} failed: {type(exc).__name__}: {printable(str(exc), 120)}")
+
+
+def _as_sent(url: str) -> str:
+    """The URL as a browser sends it: each non-ASCII character of its path and query percent-encoded as
+    UTF-8 (``/café`` is ``/caf%C3%A9``); the host goes as IDNA (http.client encodes it)."""
+    if url.isascii():
+        return url
+    from urllib.parse import quote
+
+    def encoded(text: str) -> str:
+        return "".join(char if char.isascii() else quote(char) for char in text)
+
+    parts = urlsplit(url)
+    return parts._replace(path=encoded(parts.path), query=encoded(parts.query), fragment="").geturl()
 
 
 def _read_body(response: Any, limit: int) -> bytes:

@@ -176,6 +176,26 @@ def token(n: int) -> str:
     return URLSafeTimedSerializer(STRONG, salt="wtf-csrf-token").dumps(f"{n:040x}")
 
 
+def test_a_url_with_non_ascii_characters_is_sent_as_a_browser_sends_it(invoke: Invoke, serve: Serve) -> None:
+    """Percent-encoded UTF-8 in the path and the query (a browser's address bar does the same)."""
+    from flask import Flask, request
+
+    app = Flask(__name__)
+    page = f'<input name="csrf_token" value="{token(0)}">'
+
+    @app.get("/café")
+    def cafe() -> str:
+        assert request.args["q"] == "ü"
+        return page
+
+    base = serve(app)
+    result = invoke(["audit", "url", "--no-builtin", "--json", f"{base}/café?q=ü"])
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["status"] == 200 and document["final_url"].endswith("/café?q=ü")
+    assert [a["format"] for a in document["artefacts"]] == ["flask-wtf-csrf"]
+
+
 def test_thousands_of_forms_and_a_huge_page_stay_bounded(invoke: Invoke, serve: Serve) -> None:
     forms = "".join(f'<form><input type="hidden" name="csrf_token" value="{token(n)}"></form>' for n in range(3000))
     body = (forms + "<p>" + "x" * (12 << 20)).encode()
