@@ -176,17 +176,24 @@ def _loaded(cookie: DecodedCookie, text: str) -> DecodedCookie:
                 payload_error=f"the payload is JSON {what}, which Starlette's Session() cannot hold ({type(exc).__name__})"
             )
         return cookie._replace(session=session, data=data)
-    if cookie.rules.framework == "flask-wtf" and not (isinstance(data, str) and data.isascii()):
-        what = "text with non-ASCII characters" if isinstance(data, str) else f"a JSON {_json_kind(data)}"
+    held = _unusable_by_flask_wtf(data, cookie.rules)
+    if held:
         return cookie._replace(
             data=data,
             payload_outcome="http-500",
             payload_error=(
-                f"the token holds {what}: Flask-WTF compares it with the session's csrf_token using "
+                f"the token holds {held}: Flask-WTF compares it with the session's csrf_token using "
                 "hmac.compare_digest, which raises TypeError for it"
             ),
         )
     return cookie._replace(data=data)
+
+
+def _unusable_by_flask_wtf(data: Any, rules: Rules) -> str | None:
+    """What a Flask-WTF token holds, when it is not the ASCII text hmac.compare_digest takes (then HTTP 500)."""
+    if rules.framework != "flask-wtf" or (isinstance(data, str) and data.isascii()):
+        return None
+    return "text with non-ASCII characters" if isinstance(data, str) else f"a JSON {_json_kind(data)}"
 
 
 def _json_kind(data: Any) -> str:
@@ -380,8 +387,8 @@ def sign_token(
         if not text.isprintable():  # control or format characters: the cookie as Werkzeug sets it, quoted
             text = '"' + _SLASH.sub(_slash, text.encode("utf-8")).decode("ascii") + '"'
         return SignedCookie(text, False, size, signed_with, tuple(notes))
-    if rules.framework == "flask-wtf" and not (isinstance(data, str) and data.isascii()):
-        what = "text with non-ASCII characters" if isinstance(data, str) else f"a JSON {_json_kind(data)}"
+    what = _unusable_by_flask_wtf(data, rules)
+    if what:
         raise BadInput(
             f"a Flask-WTF CSRF token holds the session's csrf_token, ASCII text, not {what}: Flask-WTF answers "
             "HTTP 500 for that (hmac.compare_digest raises TypeError)"

@@ -152,9 +152,14 @@ def assumed_format(recognition: Recognition | None) -> None:
     """On stderr: which token format a search assumed from the value's shape, when it is not Flask's session."""
     if recognition is None or recognition.format.name == "flask-session" or recognition.certain:
         return  # the report names the format; only an assumption is worth a note
-    others = ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
+    others = _families(recognition)
     also = f"; it could also be: {others} (--format names one)" if others else ""
     note(f"Note: taking it for a {recognition.format.title} ({plain(recognition.why)}){also}.")
+
+
+def _families(recognition: Recognition) -> str:
+    """The other formats the shape allows, each family once (Flask-Security's tokens as one)."""
+    return ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
 
 
 def other_formats(recognition: Recognition | None) -> None:
@@ -165,9 +170,8 @@ def other_formats(recognition: Recognition | None) -> None:
     """
     if recognition is None or recognition.format.name != "flask-session" or recognition.certain:
         return
-    others = ", ".join(dict.fromkeys(f.family for f in recognition.alternatives))
     note(
-        f"Note: searched as a Flask session cookie, which its shape suggests; it could also be: {others}, "
+        f"Note: searched as a Flask session cookie, which its shape suggests; it could also be: {_families(recognition)}, "
         "each signed with its own salt (--format names one; --salt gives an app's own)."
     )
 
