@@ -331,7 +331,7 @@ class _Exchange:
                     f"{host}'s TLS certificate is not trusted: {reason.verify_message} "
                     "(for a self-signed development certificate use --insecure)"
                 ) from None
-            if isinstance(reason, TimeoutError) or time.monotonic() >= self.deadline:
+            if self._past_deadline(reason):
                 raise TimeoutError("the deadline passed") from None
             text = getattr(reason, "strerror", None) or str(reason)
             via = f" through the proxy {_host(self.proxy)}" if self.proxy else ""
@@ -344,8 +344,12 @@ class _Exchange:
             except (http.client.HTTPException, OSError, ValueError) as exc:
                 raise self._failed(host, exc) from None
 
+    def _past_deadline(self, error: object) -> bool:
+        """The request failed because time ran out (a socket timeout, or the deadline's cut)."""
+        return isinstance(error, TimeoutError) or time.monotonic() >= self.deadline
+
     def _failed(self, host: str, exc: Exception) -> Exception:
-        if isinstance(exc, TimeoutError) or time.monotonic() >= self.deadline:
+        if self._past_deadline(exc):
             return TimeoutError("the deadline passed")
         return BadInput(f"the request to {host} failed: {type(exc).__name__}: {printable(str(exc), 120)}")
 
