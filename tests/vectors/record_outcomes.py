@@ -240,19 +240,35 @@ def has_tag_module():
         return False
 
 
+def new_app():
+    """The framework's module (its ``session`` proxy) and a fresh app of it."""
+    if FRAMEWORK == "quart":
+        import quart as fw
+
+        return fw, fw.Quart("rec")
+    import flask as fw
+
+    return fw, fw.Flask("rec")
+
+
+def route_see(app, view):
+    """GET /see runs ``view`` (from a coroutine on Quart)."""
+    if FRAMEWORK == "quart":
+
+        async def see():
+            return view()
+
+        app.route("/see")(see)
+    else:
+        app.route("/see")(view)
+
+
 def make_app(variant, rec, write=None):
     """A fresh app: SECRET_KEY "rec-key" and a fresh session interface of the release's own class.
 
     variant: default | fallbacks | salt-empty | digest-NAME | custom-tag | json-non-ascii | no-key
     """
-    if FRAMEWORK == "quart":
-        import quart as fw
-
-        app = fw.Quart("rec")
-    else:
-        import flask as fw
-
-        app = fw.Flask("rec")
+    fw, app = new_app()
     if variant != "no-key":
         app.config["SECRET_KEY"] = KEY
     if variant == "fallbacks":
@@ -284,14 +300,7 @@ def make_app(variant, rec, write=None):
             s.update(write())
         return "ok"
 
-    if FRAMEWORK == "quart":
-
-        async def see():
-            return see_sync()
-
-        app.route("/see")(see)
-    else:
-        app.route("/see")(see_sync)
+    route_see(app, see_sync)
     return app
 
 
@@ -796,14 +805,7 @@ def probe(kind, levels, permanent=False, pad=0):
 def probe_payload(text, pad=0):
     """(status, view_ran, cookie) for a payload, as probe() sends it (a new thread, no recording wrappers)."""
     value = cookie(text, stamp(int(time.time())))
-    if FRAMEWORK == "quart":
-        import quart as fw
-
-        app = fw.Quart("rec")
-    else:
-        import flask as fw
-
-        app = fw.Flask("rec")
+    _, app = new_app()
     app.config["SECRET_KEY"] = KEY
     app.session_interface = type(app.session_interface)()
     seen = {}
@@ -812,14 +814,7 @@ def probe_payload(text, pad=0):
         seen["ran"] = True
         return "ok"
 
-    if FRAMEWORK == "quart":
-
-        async def see():
-            return see_sync()
-
-        app.route("/see")(see)
-    else:
-        app.route("/see")(see_sync)
+    route_see(app, see_sync)
     status, _ = in_thread(lambda: _padded(pad, lambda: send(app, "session=" + value)))
     return status, seen.get("ran", False), value
 
