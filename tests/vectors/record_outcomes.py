@@ -240,6 +240,18 @@ def has_tag_module():
         return False
 
 
+def signing_fields(variant):
+    """How make_app(variant) signs, as a record states it."""
+    return {
+        "secret_key": KEY if variant != "no-key" else None,
+        "fallbacks": list(OLD_KEYS) if variant == "fallbacks" else [],
+        "salt": "" if variant == "salt-empty" else FLASK_SALT,
+        "digest": variant[len("digest-") :] if variant.startswith("digest-") else "sha1",
+        "key_derivation": "hmac",
+        "legacy_epoch": legacy(),
+    }
+
+
 def new_app():
     """The framework's module (its ``session`` proxy) and a fresh app of it."""
     if FRAMEWORK == "quart":
@@ -344,12 +356,7 @@ def outcome(case, cls, variant, make_cookie, *, header=None, write=None, note=No
         "case": case,
         "class": cls,
         "app": variant,
-        "secret_key": KEY if variant != "no-key" else None,
-        "fallbacks": list(OLD_KEYS) if variant == "fallbacks" else [],
-        "salt": "" if variant == "salt-empty" else FLASK_SALT,
-        "digest": variant[len("digest-") :] if variant.startswith("digest-") else "sha1",
-        "key_derivation": "hmac",
-        "legacy_epoch": legacy(),
+        **signing_fields(variant),
         "max_age": MAX_AGE,
         "now": now,
         "cookie": value,
@@ -900,12 +907,7 @@ def nesting_records():
                     + ("limit" if levels == m["levels"] else "limit+1"),
                     "class": 2,
                     "app": "default",
-                    "secret_key": KEY,
-                    "fallbacks": [],
-                    "salt": FLASK_SALT,
-                    "digest": "sha1",
-                    "key_derivation": "hmac",
-                    "legacy_epoch": legacy(),
+                    **signing_fields("default"),
                     "max_age": MAX_AGE,
                     "now": int(time.time()),
                     "cookie": value if len(value) <= 3000 else None,
@@ -940,12 +942,7 @@ def mixed_nesting_records():
                 "case": f"nesting-mixed/{lists}-lists-{tuples}-tuples",
                 "class": 2,
                 "app": "default",
-                "secret_key": KEY,
-                "fallbacks": [],
-                "salt": FLASK_SALT,
-                "digest": "sha1",
-                "key_derivation": "hmac",
-                "legacy_epoch": legacy(),
+                **signing_fields("default"),
                 "max_age": MAX_AGE,
                 "now": int(time.time()),
                 "cookie": value,
@@ -1117,12 +1114,7 @@ def extra_positive():
             "writer": writer(),
             "versions": VERSIONS,
             "case": f"release/{name}",
-            "secret_key": KEY,
-            "fallbacks": [],
-            "salt": "" if variant == "salt-empty" else FLASK_SALT,
-            "digest": variant[len("digest-") :] if variant.startswith("digest-") else "sha1",
-            "key_derivation": "hmac",
-            "legacy_epoch": legacy(),
+            **signing_fields(variant),  # never "no-key" or "fallbacks" here
             "cookie": value,
             "write_status": status,
             "write_exception": set_cookie[0] if status == "uncaught" else None,
