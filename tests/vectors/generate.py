@@ -17,12 +17,12 @@ itsdangerous 1.1.0, Flask 2.0.3, Flask 2.3.3, Flask 3.1.0 and Quart 0.22.0.
 import datetime
 import hashlib
 import json
-import math
 import sys
 import uuid
 
 import itsdangerous
 from markupsafe import Markup
+from recorder_common import typed  # the typed JSON form, shared with the outcome recorder
 
 try:
     from importlib.metadata import version
@@ -54,34 +54,6 @@ SESSIONS = {
     "nonfinite": lambda: {"nan": float("nan"), "inf": float("inf"), "ninf": float("-inf")},
     "unsorted": lambda: {"b": 1, "a": 2, "C": 3, "\u00e9": 4, "_": 5},
 }
-
-
-def typed(value):
-    """The flasksess typed JSON form, written independently of flasksess."""
-    if isinstance(value, dict):
-        if "__type__" in value:
-            return {"__type__": "dict", "items": [[k, typed(v)] for k, v in value.items()]}
-        return {k: typed(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return {"__type__": "tuple", "items": [typed(v) for v in value]}
-    if isinstance(value, list):
-        return [typed(v) for v in value]
-    if isinstance(value, bytes):
-        return {"__type__": "bytes", "hex": value.hex()}
-    if isinstance(value, Markup):
-        return {"__type__": "markup", "value": str(value)}
-    if isinstance(value, uuid.UUID):
-        return {"__type__": "uuid", "value": str(value)}
-    if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:  # Werkzeug < 2.0 returns naive UTC
-            value = value.replace(tzinfo=datetime.timezone.utc)
-        return {
-            "__type__": "datetime",
-            "value": value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
-        }
-    if isinstance(value, float) and not math.isfinite(value):
-        return {"__type__": "float", "value": "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")}
-    return value
 
 
 def cookie_from(headers, name="session"):
